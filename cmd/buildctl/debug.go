@@ -1,18 +1,17 @@
 package main
 
 import (
-	"context"
-	"errors"
-
 	"github.com/urfave/cli/v3"
 )
 
-// TODO: not implemented yet.
-func newDebugCommand(_ *globalOptions) *cli.Command {
+// newDebugCommand builds the debug command. Each verb lives in its own
+// debug_<verb>.go file and is listed here.
+func newDebugCommand(globals *globalOptions) *cli.Command {
 	return &cli.Command{
-		Name: "debug",
-		Action: func(context.Context, *cli.Command) error {
-			return errors.New("debug is not implemented yet")
+		Name:  "debug",
+		Usage: "debug utilities",
+		Commands: []*cli.Command{
+			newDebugWorkersCommand(globals),
 		},
 	}
 }

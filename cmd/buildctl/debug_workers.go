@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/moby/buildkit/client"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v3"
+
+	"github.com/buildhost/buildctl/internal/connect"
+	"github.com/buildhost/buildctl/internal/render"
+)
+
+type debugWorkersOptions struct {
+	filters []string
+	verbose bool
+	format  string
+}
+
+func newDebugWorkersCommand(globals *globalOptions) *cli.Command {
+	opts := &debugWorkersOptions{}
+	return &cli.Command{
+		Name:  "workers",
+		Usage: "list workers",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{
+				Name:        "filter",
+				Aliases:     []string{"f"},
+				Usage:       "containerd-style filter string slice",
+				Destination: &opts.filters,
+			},
+			&cli.BoolFlag{
+				Name:        "verbose",
+				Aliases:     []string{"v"},
+				Usage:       "Verbose output",
+				Destination: &opts.verbose,
+			},
+			&cli.StringFlag{
+				Name:        "format",
+				Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
+				Destination: &opts.format,
+			},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			return runDebugWorkers(ctx, globals, opts, cmd.Root().Writer)
+		},
+	}
+}
+
+func runDebugWorkers(ctx context.Context, globals *globalOptions, opts *debugWorkersOptions, w io.Writer) error {
+	c, err := connect.New(ctx, globals.conn)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	workers, err := c.ListWorkers(ctx, client.WithFilter(opts.filters))
+	if err != nil {
+		return err
+	}
+
+	// As in du, the template is parsed after the daemon returned the list.
+	if opts.format != "" {
+		if opts.verbose {
+			logrus.Debug("ignoring --verbose because --format is set")
+		}
+		tmpl, err := render.ParseTemplate(opts.format)
+		if err != nil {
+			return err
+		}
+		return render.ExecuteTemplate(w, tmpl, workers)
+	}
+
+	return render.Workers(w, workers, opts.verbose)
+}
