@@ -1,0 +1,28 @@
+// Package buildopt turns the raw values of buildctl build's flags into the
+// parts of a client.SolveOpt. Each flag has its own parser in its own file.
+//
+// The parsers talk to no daemon. Some touch the local file system the way
+// BuildKit's buildctl v0.34.2 does at the same step: --output creates the
+// destination file of a tarball exporter, --local resolves its directories,
+// --oci-layout opens its content stores and --secret checks its source files.
+// Error texts are kept identical to that buildctl's, because scripts match them.
+package buildopt
+
+import (
+	"fmt"
+	"strings"
+)
+
+// keyValueMap splits each value at its first "=" into a map entry. A later
+// value with the same key replaces an earlier one.
+func keyValueMap(values []string) (map[string]string, error) {
+	m := make(map[string]string, len(values))
+	for _, v := range values {
+		key, value, ok := strings.Cut(v, "=")
+		if !ok {
+			return nil, fmt.Errorf("invalid value %s", v)
+		}
+		m[key] = value
+	}
+	return m, nil
+}
