@@ -169,8 +169,10 @@ func sessionAttachables(o *buildOptions) ([]session.Attachable, error) {
 }
 
 // readStdinDefinition reads the LLB definition of a build without --frontend.
+// Any character device on stdin is rejected, /dev/null included, as BuildKit's
+// buildctl does, because no definition can come from it.
 func readStdinDefinition(noCache bool) (*llb.Definition, error) {
-	if isTerminal(os.Stdin) {
+	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 		return nil, errors.New("please specify --frontend or pipe LLB definition to stdin")
 	}
 	return buildopt.ReadDefinition(os.Stdin, noCache)
