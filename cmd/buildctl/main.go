@@ -40,7 +40,7 @@ func init() {
 func main() {
 	app, globals := newApp()
 	err := app.Run(appcontext.Context(), os.Args)
-	os.Exit(printError(os.Stderr, globals.debug, err))
+	os.Exit(printError(os.Stderr, globals.debug, connect.Explain(err)))
 }
 
 // globalOptions holds the flags that come before the subcommand.

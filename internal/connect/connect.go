@@ -9,10 +9,16 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/appdefaults"
+	"github.com/sirupsen/logrus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+
+	"github.com/buildhost/buildctl/internal/address"
 )
 
 // Options holds the global flags that select and secure the daemon connection.
@@ -44,30 +50,116 @@ func DefaultAddress() string {
 }
 
 // New returns a client for the daemon that opts select. The caller closes it.
+//
+// The address comes from --addr, then BUILDKIT_HOST, then discovery (see
+// package address). When the plan has fallback candidates, each is probed in
+// order and the first that answers is used. When none answers, the client
+// is still returned for the first address, so the command's own call fails
+// with BuildKit's wording; Explain then adds why each address failed.
 func New(ctx context.Context, opts Options) (*client.Client, error) {
 	clientOpts, err := tlsClientOpts(opts)
 	if err != nil {
 		return nil, err
 	}
 
-	dialCtx := ctx
-	if opts.TimeoutSeconds > 0 {
+	timeout := time.Duration(opts.TimeoutSeconds) * time.Second
+	if timeout < 0 {
+		timeout = 0
+	}
+	plan := address.NewPlan(opts.Address, opts.AddressFromFlag, address.EnvFromOS())
+	if !plan.Fallback() {
+		addr := plan.Addresses[0]
+		p := &prober{clientOpts: withConnectTimeout(clientOpts, addr, timeout), timeout: timeout}
+		c, err := dial(ctx, addr, opts.Wait, p)
+		record(&attemptRecord{addresses: plan.Addresses, prober: p, newErr: err})
+		return c, err
+	}
+	return dialFirstAnswering(ctx, plan, opts.Wait, clientOpts, timeout)
+}
+
+// dial connects to addr the way BuildKit's buildctl does: the timeout bounds
+// creating the client and, with wait, waiting for the daemon.
+func dial(ctx context.Context, addr string, wait bool, p *prober) (*client.Client, error) {
+	if p.timeout > 0 {
 		var cancel context.CancelFunc
-		dialCtx, cancel = context.WithTimeout(ctx, time.Duration(opts.TimeoutSeconds)*time.Second)
+		ctx, cancel = context.WithTimeout(ctx, p.timeout)
 		defer cancel()
 	}
 
-	c, err := client.New(dialCtx, opts.Address, clientOpts...)
+	c, err := client.New(ctx, addr, p.clientOpts...)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Wait {
-		if err := c.Wait(dialCtx); err != nil {
+	if wait {
+		if err := c.Wait(ctx); err != nil {
 			c.Close()
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// dialFirstAnswering probes the plan's addresses in order and returns a
+// client for the first that answers. With wait, it probes again every second
+// until one answers or the timeout expires.
+func dialFirstAnswering(ctx context.Context, plan address.Plan, wait bool, clientOpts []client.ClientOpt, timeout time.Duration) (*client.Client, error) {
+	probeCtx := ctx
+	if wait && timeout > 0 {
+		var cancel context.CancelFunc
+		probeCtx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+
+	first := plan.Addresses[0]
+	p := &prober{clientOpts: withConnectTimeout(clientOpts, first, timeout), timeout: timeout}
+	for {
+		chosen, attempts := address.Find(probeCtx, plan.Addresses, p.probe)
+		logAttempts(attempts)
+		if chosen != "" {
+			if chosen != first {
+				logrus.WithFields(logrus.Fields{"requested": first, "address": chosen}).
+					Debug("buildkitd did not answer at the first address, using a fallback candidate")
+			}
+			record(&attemptRecord{addresses: plan.Addresses, attempts: attempts})
+			return p.answered, nil
+		}
+		if !wait || probeCtx.Err() != nil {
+			record(&attemptRecord{addresses: plan.Addresses, attempts: attempts, unreachable: true})
+			break
+		}
+		logrus.Debug("no buildkitd answered yet, probing again in one second")
+		select {
+		case <-probeCtx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+
+	// No candidate answered: let the command fail against the first address,
+	// as BuildKit's buildctl would, so that its error text stays the same.
+	return dial(ctx, first, wait, p)
+}
+
+// withConnectTimeout bounds the gRPC handshake on unix sockets by timeout,
+// so a listener that accepts connections but never answers fails after
+// --timeout seconds instead of gRPC's 20-second default. Other schemes keep
+// the default, because an ssh or kubectl helper may take longer to set up.
+func withConnectTimeout(opts []client.ClientOpt, addr string, timeout time.Duration) []client.ClientOpt {
+	if _, ok := address.UnixPath(addr); !ok || timeout <= 0 {
+		return opts
+	}
+	params := grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: timeout}
+	return append(slices.Clip(opts), client.WithGRPCDialOption(grpc.WithConnectParams(params)))
+}
+
+func logAttempts(attempts []address.Attempt) {
+	for _, a := range attempts {
+		entry := logrus.WithField("address", a.Address)
+		if a.Err != nil {
+			entry.WithError(a.Err).Debug("buildkitd candidate did not answer")
+		} else {
+			entry.Debug("buildkitd candidate answered")
+		}
+	}
 }
 
 func tlsClientOpts(opts Options) ([]client.ClientOpt, error) {

@@ -1,0 +1,137 @@
+package address
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Probe checks whether a BuildKit daemon answers at addr. It returns nil when
+// one does, and otherwise an error, preferably a *ProbeError naming the Reason.
+type Probe func(ctx context.Context, addr string) error
+
+// Attempt is the outcome of probing one address.
+type Attempt struct {
+	Address string
+	// Err is nil when the daemon answered.
+	Err error
+}
+
+// Find probes addrs in order and returns the first that answers, or "" when
+// none does. The attempts list every address probed, in order.
+func Find(ctx context.Context, addrs []string, probe Probe) (string, []Attempt) {
+	attempts := make([]Attempt, 0, len(addrs))
+	for _, addr := range addrs {
+		err := probe(ctx, addr)
+		attempts = append(attempts, Attempt{Address: addr, Err: err})
+		if err == nil {
+			return addr, attempts
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return "", attempts
+}
+
+// Reason classifies why an address did not answer.
+type Reason int
+
+const (
+	// ReasonOther is any failure the other reasons do not cover.
+	ReasonOther Reason = iota
+	// NotFound means the socket file does not exist; nothing was dialed.
+	NotFound
+	// PermissionDenied means the caller may not connect to the socket.
+	PermissionDenied
+	// Refused means the socket exists but no process listens on it, which is
+	// what a daemon that died without removing its socket leaves behind.
+	Refused
+	// TimedOut means something accepted the connection but did not answer
+	// within the timeout.
+	TimedOut
+	// NotBuildKit means something answered, but not with BuildKit's gRPC API.
+	NotBuildKit
+)
+
+// ProbeError is a probe failure with its Reason.
+type ProbeError struct {
+	Reason Reason
+	// Err is the underlying error; it may be nil for NotFound.
+	Err error
+	// Socket describes the socket file and the caller, for PermissionDenied.
+	Socket *SocketInfo
+	// NotSocket is set when the path exists but is a regular file or folder.
+	NotSocket string
+}
+
+func (e *ProbeError) Error() string {
+	var b strings.Builder
+	switch e.Reason {
+	case NotFound:
+		b.WriteString("not found: no socket at this path")
+	case PermissionDenied:
+		b.WriteString("permission denied")
+		if e.Socket != nil {
+			b.WriteString(": ")
+			b.WriteString(e.Socket.String())
+		}
+	case Refused:
+		b.WriteString("connection refused: ")
+		if e.NotSocket != "" {
+			fmt.Fprintf(&b, "the path is a %s, not a socket", e.NotSocket)
+		} else {
+			b.WriteString("stale socket, no daemon listens on it")
+		}
+	case TimedOut:
+		b.WriteString("timed out: the connection was accepted but no answer came")
+	case NotBuildKit:
+		b.WriteString("not a BuildKit daemon: the listener does not speak BuildKit's gRPC API")
+		if e.Err != nil {
+			fmt.Fprintf(&b, " (%v)", e.Err)
+		}
+	default:
+		if e.Err != nil {
+			b.WriteString(e.Err.Error())
+		} else {
+			b.WriteString("failed")
+		}
+	}
+	return b.String()
+}
+
+func (e *ProbeError) Unwrap() error {
+	return e.Err
+}
+
+// SocketInfo describes who owns a socket file and who tried to connect.
+// Names fall back to numeric ids when they cannot be resolved.
+type SocketInfo struct {
+	Owner string
+	Group string
+	Mode  os.FileMode
+	// CallerUID is the effective user id of buildctl.
+	CallerUID int
+	// CallerGroups are the group ids of buildctl, the effective group first.
+	CallerGroups []int
+}
+
+func (s *SocketInfo) String() string {
+	groups := make([]string, len(s.CallerGroups))
+	for i, g := range s.CallerGroups {
+		groups[i] = fmt.Sprint(g)
+	}
+	return fmt.Sprintf("socket owner %s, group %s, mode %s; buildctl runs as uid %d with groups %s",
+		s.Owner, s.Group, s.Mode, s.CallerUID, strings.Join(groups, ","))
+}
+
+// reasonOf returns the Reason of err, or ReasonOther.
+func reasonOf(err error) Reason {
+	var pe *ProbeError
+	if errors.As(err, &pe) {
+		return pe.Reason
+	}
+	return ReasonOther
+}
