@@ -1,41 +1,73 @@
-# Build, install and test buildctl. "make test" runs unit and integration
-# tests; the integration tests build BuildKit's buildctl and buildkitd of the
-# version pinned in go.mod and start their own daemon.
+# Build, install and test buildctl. "make test" runs the unit tests and the
+# integration tests; the integration tests use BuildKit's buildctl and
+# buildkitd of the version pinned in go.mod (built by "make reference") and
+# start their own daemons.
 
 PREFIX ?= /usr/local
 GO ?= go
-BUILDKIT_VERSION := $(shell $(GO) list -m -f '{{.Version}}' github.com/moby/buildkit)
-REFERENCE_DIR ?= $(HOME)/.cache/buildctl-reference/$(BUILDKIT_VERSION)
-GOFLAGS_BUILD := -trimpath -ldflags "-s -w"
 
-.PHONY: all build install reference deps test unit integration conformance demo bench clean
+# Read from go.mod directly so that the value is known before any module is
+# downloaded ("go list -m" needs the module cache or the network).
+BUILDKIT_VERSION := $(shell awk '$$1 == "github.com/moby/buildkit" && $$2 ~ /^v/ && $$3 != "=>" { print $$2; exit }' go.mod)
+ifeq ($(BUILDKIT_VERSION),)
+$(error github.com/moby/buildkit not found in the require block of go.mod)
+endif
+
+# Same folder as the integration harness uses (Go's os.UserCacheDir).
+CACHE_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
+REFERENCE_DIR ?= $(CACHE_HOME)/buildctl-reference/$(BUILDKIT_VERSION)
+
+# "buildctl --version" prints the version and the commit; nerdctl reads the
+# fourth field as the commit. Both come from git when this is a checkout.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+VERSION_PKG := github.com/buildhost/buildctl/internal/version
+LDFLAGS := -s -w
+ifneq ($(VERSION),)
+LDFLAGS += -X $(VERSION_PKG).version=$(VERSION)
+endif
+ifneq ($(REVISION),)
+LDFLAGS += -X $(VERSION_PKG).revision=$(REVISION)
+endif
+
+.PHONY: all build install mod reference deps test unit integration conformance demo bench clean
 
 all: build
 
 build:
-	$(GO) build $(GOFLAGS_BUILD) -o bin/buildctl ./cmd/buildctl
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/buildctl ./cmd/buildctl
 
 install: build
 	install -D -m 0755 bin/buildctl $(DESTDIR)$(PREFIX)/bin/buildctl
 
+# Downloads every module the build and the tests need, BuildKit's included,
+# so that "reference" finds BuildKit's source in the module cache.
+mod:
+	$(GO) mod download
+
 # BuildKit's go.mod has exclude directives, so "go install pkg@version" is
-# rejected; build from inside the downloaded module instead.
+# rejected; build from inside the downloaded module instead. The binaries are
+# written under a temporary name and renamed, so that an interrupted build
+# leaves nothing that make would take as up to date.
 reference: $(REFERENCE_DIR)/buildctl $(REFERENCE_DIR)/buildkitd
 
-$(REFERENCE_DIR)/buildctl $(REFERENCE_DIR)/buildkitd:
+$(REFERENCE_DIR)/buildctl $(REFERENCE_DIR)/buildkitd: | mod
 	@mkdir -p $(REFERENCE_DIR)
-	cd "$$($(GO) mod download -json github.com/moby/buildkit@$(BUILDKIT_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p')" && \
-		GOFLAGS=-mod=mod $(GO) build $(GOFLAGS_BUILD) -o $(REFERENCE_DIR)/$(notdir $@) ./cmd/$(notdir $@)
+	cd "$$($(GO) list -m -f '{{.Dir}}' github.com/moby/buildkit)" && \
+		GOFLAGS=-mod=mod $(GO) build -trimpath -ldflags "-s -w" -o $@.tmp ./cmd/$(notdir $@)
+	mv $@.tmp $@
 
-# System packages the integration tests and the demo need.
+# System packages the integration tests, the conformance corpus and the demo
+# need (Debian names). Installs only what is missing.
 deps:
 	@missing=""; \
 	command -v runc >/dev/null || missing="$$missing runc"; \
 	[ -x /bin/busybox ] || missing="$$missing busybox-static"; \
 	command -v jq >/dev/null || missing="$$missing jq"; \
 	command -v script >/dev/null || missing="$$missing bsdutils"; \
-	command -v ssh-keygen >/dev/null || missing="$$missing openssh-client"; \
 	command -v unshare >/dev/null || missing="$$missing util-linux"; \
+	command -v ssh-keygen >/dev/null || missing="$$missing openssh-client"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -44,14 +76,19 @@ deps:
 test: deps reference unit integration
 
 unit:
-	$(GO) test ./cmd/... ./internal/...
+	$(GO) test -count=1 ./cmd/... ./internal/...
 
 integration: reference
 	REFERENCE_BUILDCTL=$(REFERENCE_DIR)/buildctl BUILDKITD=$(REFERENCE_DIR)/buildkitd \
 		$(GO) test -count=1 -timeout 60m ./integration/...
 
+# Only the conformance corpus and the usage-error comparison.
+conformance: reference
+	REFERENCE_BUILDCTL=$(REFERENCE_DIR)/buildctl BUILDKITD=$(REFERENCE_DIR)/buildkitd \
+		$(GO) test -count=1 -timeout 30m -run 'TestConformance|TestUsage' ./integration/
+
 demo: deps build reference
-	REFERENCE_DIR=$(REFERENCE_DIR) ./examples/demo.sh
+	BUILDCTL=bin/buildctl BUILDKITD=$(REFERENCE_DIR)/buildkitd ./examples/demo.sh
 
 bench: build reference
 	REFERENCE_DIR=$(REFERENCE_DIR) ./bench/run.sh
