@@ -50,7 +50,8 @@ func dockerfileArgs(ctx string, extra ...string) []string {
 	return append(args, extra...)
 }
 
-// treeListing describes every entry under root as "path mode size [target]".
+// treeListing describes every entry under root as "path mode", followed by
+// the content of a regular file or the target of a symlink.
 func treeListing(t *testing.T, root string) []string {
 	t.Helper()
 	var out []string
@@ -91,7 +92,7 @@ func TestBuildLocalOutputSameTree(t *testing.T) {
 	require.Equal(t, treeListing(t, refDir), treeListing(t, oursDir))
 }
 
-// tarEntries lists the headers of a tar stream as "name mode uid/gid size".
+// tarEntries lists the headers of a tar stream as "name mode linkname".
 // With maskDigests, sha256 hex strings are replaced.
 func tarEntries(t *testing.T, data []byte, maskDigests bool) []string {
 	t.Helper()

@@ -4,8 +4,8 @@ import (
 	"github.com/moby/buildkit/util/entitlements"
 )
 
-// ValidateAllow checks that each --allow value names an entitlement the
-// daemon knows, such as network.host, security.insecure or device.
+// ValidateAllow checks that each --allow value names an entitlement that
+// BuildKit defines, such as network.host, security.insecure or device.
 func ValidateAllow(values []string) error {
 	for _, v := range values {
 		if _, _, err := entitlements.Parse(v); err != nil {

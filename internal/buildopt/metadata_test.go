@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/moby/buildkit/client/llb"
@@ -28,17 +27,6 @@ func TestMarshalMetadataGolden(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("testdata", "metadata.golden.json"))
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got))
-}
-
-func TestWriteMetadataFileMode(t *testing.T) {
-	old := syscall.Umask(0o077)
-	t.Cleanup(func() { syscall.Umask(old) })
-
-	path := filepath.Join(t.TempDir(), "meta.json")
-	require.NoError(t, WriteMetadataFile(path, map[string]string{"k": "v"}))
-	fi, err := os.Stat(path)
-	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o666), fi.Mode().Perm())
 }
 
 func TestReadDefinition(t *testing.T) {

@@ -43,10 +43,10 @@ func ParseOpt(values []string, lookupEnv func(string) (string, bool)) (map[strin
 		resolved = append(resolved, v)
 	}
 
-	given, err := keyValueMap(resolved)
+	fromFlags, err := keyValueMap(resolved)
 	if err != nil {
 		return nil, err
 	}
-	maps.Copy(attrs, given)
+	maps.Copy(attrs, fromFlags)
 	return attrs, nil
 }

@@ -17,7 +17,7 @@ import (
 // "[stage-0 1/3] FROM docker.io/library/alpine".
 var fromStep = regexp.MustCompile(`^\[.*\] FROM`)
 
-// vertexState is what the cache metrics need to know about one vertex.
+// vertexState is the part of a vertex status that the cache metrics count.
 type vertexState struct {
 	name      string
 	cached    bool
@@ -66,7 +66,7 @@ func (m *CacheMetrics) record(s *client.SolveStatus) {
 	}
 }
 
-// cacheMetricsReport is the JSON line that closes the report; the field
+// cacheMetricsReport is the JSON line that closes the report. Its field
 // names are those of BuildKit's buildctl v0.34.2.
 type cacheMetricsReport struct {
 	Total            int64 `json:"total"`

@@ -16,9 +16,9 @@ import (
 const EnvMode = "BUILDKIT_PROGRESS"
 
 // ResolveMode returns the display mode for the --progress value flagValue.
-// A non-empty envValue (from BUILDKIT_PROGRESS) replaces only "auto": an
-// explicit mode, and an explicitly empty one, are kept. The result is not
-// validated here, NewDisplay rejects unknown modes.
+// A non-empty envValue (from BUILDKIT_PROGRESS) replaces only "auto", so an
+// explicit mode and an explicitly empty one are kept. NewDisplay, not this
+// function, rejects unknown modes.
 func ResolveMode(flagValue, envValue string) progressui.DisplayMode {
 	if flagValue == string(progressui.AutoMode) && envValue != "" {
 		return progressui.DisplayMode(envValue)
