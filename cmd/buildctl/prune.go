@@ -31,52 +31,56 @@ func newPruneCommand(globals *globalOptions) *cli.Command {
 	return &cli.Command{
 		Name:  "prune",
 		Usage: "clean up build cache",
-		Flags: []cli.Flag{
-			&cli.DurationFlag{
-				Name:        "keep-duration",
-				Usage:       "Keep data newer than this limit",
-				Destination: &opts.keepDuration,
-			},
-			&cli.Float64Flag{
-				Name:        "keep-storage",
-				Usage:       "Keep data below this limit (in MB)",
-				Destination: &opts.keepStorage,
-			},
-			&cli.Float64Flag{
-				Name:        "keep-storage-min",
-				Usage:       "Always allow data above this limit (in MB)",
-				Destination: &opts.keepStorageMin,
-			},
-			&cli.Float64Flag{
-				Name:        "free-storage",
-				Usage:       "Keep free data below this limit (in MB)",
-				Destination: &opts.freeStorage,
-			},
-			&cli.StringSliceFlag{
-				Name:        "filter",
-				Aliases:     []string{"f"},
-				Usage:       "Filter records",
-				Destination: &opts.filters,
-			},
-			&cli.BoolFlag{
-				Name:        "all",
-				Usage:       "Include internal/frontend references",
-				Destination: &opts.all,
-			},
-			&cli.BoolFlag{
-				Name:        "verbose",
-				Aliases:     []string{"v"},
-				Usage:       "Verbose output",
-				Destination: &opts.verbose,
-			},
-			&cli.StringFlag{
-				Name:        "format",
-				Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
-				Destination: &opts.format,
-			},
-		},
+		Flags: pruneFlags(opts),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runPrune(ctx, globals, opts, cmd.Root().Writer)
+		},
+	}
+}
+
+func pruneFlags(opts *pruneOptions) []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{
+			Name:        "keep-duration",
+			Usage:       "Keep data newer than this limit",
+			Destination: &opts.keepDuration,
+		},
+		&cli.Float64Flag{
+			Name:        "keep-storage",
+			Usage:       "Keep data below this limit (in MB)",
+			Destination: &opts.keepStorage,
+		},
+		&cli.Float64Flag{
+			Name:        "keep-storage-min",
+			Usage:       "Always allow data above this limit (in MB)",
+			Destination: &opts.keepStorageMin,
+		},
+		&cli.Float64Flag{
+			Name:        "free-storage",
+			Usage:       "Keep free data below this limit (in MB)",
+			Destination: &opts.freeStorage,
+		},
+		&cli.StringSliceFlag{
+			Name:        "filter",
+			Aliases:     []string{"f"},
+			Usage:       "Filter records",
+			Destination: &opts.filters,
+		},
+		&cli.BoolFlag{
+			Name:        "all",
+			Usage:       "Include internal/frontend references",
+			Destination: &opts.all,
+		},
+		&cli.BoolFlag{
+			Name:        "verbose",
+			Aliases:     []string{"v"},
+			Usage:       "Verbose output",
+			Destination: &opts.verbose,
+		},
+		&cli.StringFlag{
+			Name:        "format",
+			Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
+			Destination: &opts.format,
 		},
 	}
 }
