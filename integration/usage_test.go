@@ -45,6 +45,9 @@ func TestUsageErrors(t *testing.T) {
 		{"workers format missing value", []string{"debug", "workers", "--format"}},
 		{"prune-histories unknown flag", []string{"prune-histories", "--bogus"}},
 		{"log format checked before command", []string{"--log-format", "yaml", "frobnicate"}},
+		// BuildKit's buildctl has hidden --profile-* flags.
+		{"profile flag missing value", []string{"--profile-cpu"}},
+		{"profile rate not an integer", []string{"--profile-memoryrate", "abc", "du"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

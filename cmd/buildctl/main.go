@@ -22,6 +22,7 @@ import (
 	"github.com/moby/buildkit/util/apicaps"
 	"github.com/moby/buildkit/util/appcontext"
 	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto"
+	"github.com/moby/buildkit/util/profiler"
 	"github.com/moby/buildkit/util/stack"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v3"
@@ -78,6 +79,9 @@ func newApp() (*cli.Command, *globalOptions) {
 		},
 	}
 	disableSliceFlagSeparator(app)
+	// Hidden --profile-* flags, as BuildKit's buildctl has them. Attach wraps
+	// Before, so it must come after Before is set.
+	profiler.Attach(app)
 	return app, globals
 }
 
