@@ -136,6 +136,6 @@ func unifiedDiff(t *testing.T, want, got string) string {
 		t.Fatal(err)
 	}
 	// diff exits 1 when the files differ; its output is what matters.
-	out, _ := exec.Command("diff", "-u", wantFile, gotFile).CombinedOutput()
+	out, _ := exec.Command("diff", "-u", "--label", "reference", "--label", "ours", wantFile, gotFile).CombinedOutput()
 	return string(out)
 }
