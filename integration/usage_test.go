@@ -68,8 +68,8 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestUsageHelp compares help texts in full. They differ only in the
-// version line, which is masked.
+// TestUsageHelp compares help texts and shell completion output in full.
+// They may differ only in the version line, which is masked.
 func TestUsageHelp(t *testing.T) {
 	requireDaemon(t)
 
@@ -91,6 +91,10 @@ func TestUsageHelp(t *testing.T) {
 		{"debug workers", []string{"debug", "workers", "--help"}},
 		{"debug dump-llb", []string{"debug", "dump-llb", "--help"}},
 		{"debug histories", []string{"debug", "histories", "--help"}},
+		// Shell completion lists commands with their usage lines.
+		{"completion script", []string{"completion", "bash"}},
+		{"completion of commands", []string{"--generate-shell-completion"}},
+		{"completion of debug commands", []string{"debug", "--generate-shell-completion"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
