@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/util/appdefaults"
@@ -64,21 +65,31 @@ func Diagnose(attempts []Attempt) string {
 	} else {
 		b.WriteString("buildctl could not reach buildkitd at any of these addresses, tried in order:\n")
 	}
-	permission := false
+	var deniedGroups []string
 	for _, a := range attempts {
 		reason := "answered"
 		if a.Err != nil {
 			reason = a.Err.Error()
 		}
 		fmt.Fprintf(&b, "  %s: %s\n", a.Address, reason)
-		permission = permission || reasonOf(a.Err) == PermissionDenied
+
+		var pe *ProbeError
+		if errors.As(a.Err, &pe) && pe.Reason == PermissionDenied {
+			group := "the group that owns the socket or its folder"
+			if pe.Socket != nil && pe.Socket.Group != "" {
+				group = "group " + pe.Socket.Group
+			}
+			if !slices.Contains(deniedGroups, group) {
+				deniedGroups = append(deniedGroups, group)
+			}
+		}
 	}
 
 	b.WriteString("To fix it, do one of these:\n")
 	fmt.Fprintf(&b, "  - start buildkitd with --addr %s\n", appdefaults.Address)
 	b.WriteString("  - pass the daemon's address with --addr or the BUILDKIT_HOST environment variable")
-	if permission {
-		b.WriteString("\n  - add your user to the group that owns the socket, then log in again, or run buildctl as that group")
+	for _, group := range deniedGroups {
+		fmt.Fprintf(&b, "\n  - join %s and log in again, or run buildctl as a member of it", group)
 	}
 	return b.String()
 }

@@ -2,7 +2,6 @@ package address
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -106,12 +105,17 @@ func (e *ProbeError) Unwrap() error {
 	return e.Err
 }
 
-// SocketInfo describes who owns a socket file and who tried to connect.
-// Names fall back to numeric ids when they cannot be resolved.
+// SocketInfo describes the file that denied access, either the socket or a
+// folder on its path, and who tried to connect. Names fall back to numeric
+// ids when they cannot be resolved.
 type SocketInfo struct {
-	Owner string
-	Group string
-	Mode  os.FileMode
+	// Path is the socket or folder whose permissions deny access.
+	Path string
+	// Folder is true when Path is a folder that buildctl may not search.
+	Folder bool
+	Owner  string
+	Group  string
+	Mode   os.FileMode
 	// CallerUID is the effective user id of buildctl.
 	CallerUID int
 	// CallerGroups are the group ids of buildctl, the effective group first.
@@ -123,15 +127,10 @@ func (s *SocketInfo) String() string {
 	for i, g := range s.CallerGroups {
 		groups[i] = fmt.Sprint(g)
 	}
-	return fmt.Sprintf("socket owner %s, group %s, mode %s; buildctl runs as uid %d with groups %s",
-		s.Owner, s.Group, s.Mode, s.CallerUID, strings.Join(groups, ","))
-}
-
-// reasonOf returns the Reason of err, or ReasonOther.
-func reasonOf(err error) Reason {
-	var pe *ProbeError
-	if errors.As(err, &pe) {
-		return pe.Reason
+	kind := "socket"
+	if s.Folder {
+		kind = "folder " + s.Path
 	}
-	return ReasonOther
+	return fmt.Sprintf("%s has owner %s, group %s, mode %04o; buildctl runs as uid %d with groups %s",
+		kind, s.Owner, s.Group, s.Mode.Perm(), s.CallerUID, strings.Join(groups, ","))
 }

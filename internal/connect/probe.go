@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -95,17 +96,38 @@ func classifyDialError(path string, err error) error {
 		}
 		return pe
 	case errors.Is(err, fs.ErrPermission):
-		pe := &address.ProbeError{Reason: address.PermissionDenied, Err: err}
-		if statErr == nil {
-			pe.Socket = socketInfo(info)
-		}
-		return pe
+		return &address.ProbeError{Reason: address.PermissionDenied, Err: err, Socket: deniedPathInfo(path)}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &address.ProbeError{Reason: address.TimedOut, Err: err}
 	case errors.Is(err, fs.ErrNotExist):
 		return &address.ProbeError{Reason: address.NotFound, Err: err}
 	}
 	return err
+}
+
+// deniedPathInfo describes the path that denies access to the socket at
+// path: the first folder on the way that buildctl may not search, or else
+// the socket itself. It returns nil when nothing can be inspected.
+func deniedPathInfo(path string) *address.SocketInfo {
+	path = filepath.Clean(path)
+	dir := filepath.Dir(path)
+	parts := strings.Split(strings.TrimPrefix(dir, string(filepath.Separator)), string(filepath.Separator))
+	current := string(filepath.Separator)
+	for _, part := range append(parts, filepath.Base(path)) {
+		next := filepath.Join(current, part)
+		if _, err := os.Stat(next); errors.Is(err, fs.ErrPermission) {
+			// current exists but may not be searched, so next is out of reach.
+			if info, err := os.Stat(current); err == nil {
+				return socketInfo(current, info)
+			}
+			return nil
+		}
+		current = next
+	}
+	if info, err := os.Stat(path); err == nil {
+		return socketInfo(path, info)
+	}
+	return nil
 }
 
 func fileKind(info fs.FileInfo) string {

@@ -12,10 +12,12 @@ import (
 	"github.com/buildhost/buildctl/internal/address"
 )
 
-// socketInfo collects the owner and mode of a socket file and the ids of
-// the calling process, to explain a denied connection.
-func socketInfo(info fs.FileInfo) *address.SocketInfo {
+// socketInfo collects the owner and mode of the socket file or folder at
+// path and the ids of the calling process, to explain a denied connection.
+func socketInfo(path string, info fs.FileInfo) *address.SocketInfo {
 	si := &address.SocketInfo{
+		Path:      path,
+		Folder:    info.IsDir(),
 		Mode:      info.Mode(),
 		CallerUID: os.Geteuid(),
 	}

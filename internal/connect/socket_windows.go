@@ -9,6 +9,6 @@ import (
 )
 
 // socketInfo returns nil because Windows has no owner and mode bits to show.
-func socketInfo(fs.FileInfo) *address.SocketInfo {
+func socketInfo(string, fs.FileInfo) *address.SocketInfo {
 	return nil
 }

@@ -1,0 +1,103 @@
+package address
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func TestDiagnose(t *testing.T) {
+	denied := &ProbeError{
+		Reason: PermissionDenied,
+		Err:    errors.New("dial unix /run/buildkit/buildkitd.sock: connect: permission denied"),
+		Socket: &SocketInfo{
+			Path:         "/run/buildkit/buildkitd.sock",
+			Owner:        "root (0)",
+			Group:        "buildkit (998)",
+			Mode:         os.ModeSocket | 0o660,
+			CallerUID:    1000,
+			CallerGroups: []int{1000, 27},
+		},
+	}
+	cases := []struct {
+		name     string
+		attempts []Attempt
+	}{
+		{
+			name: "every reason",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock", Err: denied},
+				{Address: "unix:///run/user/1000/buildkit-default/buildkitd.sock", Err: &ProbeError{Reason: NotFound}},
+				{Address: "unix:///run/user/1000/buildkit/buildkitd.sock", Err: &ProbeError{Reason: Refused}},
+				{Address: "unix:///run/buildkit-k8s.io/buildkitd.sock", Err: &ProbeError{Reason: TimedOut}},
+				{Address: "unix:///run/buildkit-default/buildkitd.sock", Err: &ProbeError{
+					Reason: NotBuildKit,
+					Err:    errors.New(`Unavailable: connection error: desc = "error reading server preface: http2: frame too large"`),
+				}},
+			},
+		},
+		{
+			name: "folder denied",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock", Err: &ProbeError{
+					Reason: PermissionDenied,
+					Socket: &SocketInfo{
+						Path:         "/run/buildkit",
+						Folder:       true,
+						Owner:        "root (0)",
+						Group:        "root (0)",
+						Mode:         os.ModeDir | 0o770,
+						CallerUID:    65534,
+						CallerGroups: []int{65534},
+					},
+				}},
+			},
+		},
+		{
+			name: "one stale socket",
+			attempts: []Attempt{
+				{Address: "unix:///tmp/bk/buildkitd.sock", Err: &ProbeError{Reason: Refused}},
+			},
+		},
+		{
+			name: "regular file",
+			attempts: []Attempt{
+				{Address: "unix:///tmp/bk/regular.sock", Err: &ProbeError{Reason: Refused, NotSocket: "regular file"}},
+			},
+		},
+		{
+			name: "other error",
+			attempts: []Attempt{
+				{Address: "tcp://127.0.0.1:1", Err: errors.New("dial tcp 127.0.0.1:1: connect: connection refused")},
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Diagnose(tc.attempts)
+			golden := filepath.Join("testdata", "diagnose-"+slug(tc.name)+".txt")
+			if *update {
+				require.NoError(t, os.WriteFile(golden, []byte(got+"\n"), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err)
+			require.Equal(t, string(want), got+"\n")
+		})
+	}
+}
+
+func slug(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c == ' ' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
