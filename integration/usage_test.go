@@ -105,7 +105,7 @@ func TestUsageHelp(t *testing.T) {
 				t.Errorf("exit code: ours %d, reference %d\nours stderr: %s", ours.ExitCode, ref.ExitCode, ours.Stderr)
 			}
 			if got, want := maskVersion(ours.Stdout), maskVersion(ref.Stdout); got != want {
-				t.Errorf("help text differs\n%s", unifiedDiff(t, want, got))
+				t.Errorf("stdout differs\n%s", unifiedDiff(t, want, got))
 			}
 			if ours.Stderr != ref.Stderr {
 				t.Errorf("stderr differs\n--- ours:\n%s\n--- reference:\n%s", ours.Stderr, ref.Stderr)
