@@ -39,7 +39,7 @@ func requireSameFailure(t *testing.T, ours, ref result) {
 	require.Equal(t, headLine(ref.Stderr), headLine(ours.Stderr), "first stderr line")
 }
 
-// silentListener accepts connections on a unix socket and never answers.
+// silentListener accepts connections on a unix socket and never responds.
 func silentListener(t *testing.T, path string) {
 	t.Helper()
 	l, err := net.Listen("unix", path)
@@ -119,7 +119,7 @@ func TestReachFailureReasons(t *testing.T) {
 			}
 			require.Contains(t, ours.Stderr, addr+": "+tc.reason)
 			require.Contains(t, ours.Stderr, "To fix it")
-			// --timeout is 5 seconds; the diagnosis adds at most one more.
+			// --timeout is 5 seconds, and the diagnosis adds at most one more.
 			require.Less(t, took, 8*time.Second)
 		})
 	}
@@ -201,7 +201,7 @@ func stopProcess(cmd *exec.Cmd) {
 type binaries struct{ ours, ref string }
 
 // worldReadableBinaries copies ours and the reference where an unprivileged
-// user can run them; the test's work folder is private to root.
+// user can run them, because the work folder of the tests is private to root.
 func worldReadableBinaries(t *testing.T) binaries {
 	t.Helper()
 	dir := worldReadableDir(t)
@@ -296,7 +296,7 @@ func (ns *runNamespace) startDaemon(t *testing.T, path string) {
 		}
 		if time.Now().After(deadline) {
 			logText, _ := os.ReadFile(logFile.Name())
-			t.Fatalf("buildkitd at %s did not answer: %s\nlog:\n%s", path, res.Stderr, logText)
+			t.Fatalf("buildkitd at %s did not respond: %s\nlog:\n%s", path, res.Stderr, logText)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -309,7 +309,7 @@ const (
 )
 
 // TestReachDefaultSocketOnly is the case this product exists for: buildkitd
-// listens only on BuildKit's default socket while nerdctl asks for its
+// listens only on BuildKit's default socket while nerdctl requests its
 // per-namespace one.
 func TestReachDefaultSocketOnly(t *testing.T) {
 	requireDaemon(t)

@@ -1,5 +1,5 @@
 // Package address decides which buildkitd addresses buildctl tries, in which
-// order, and explains why none of them answered.
+// order, and explains why none of them responded.
 //
 // The order is --addr, then BUILDKIT_HOST, then discovery over well-known
 // socket paths (see Candidates). Probing is injected, so the decisions are
@@ -65,7 +65,7 @@ func (p Plan) Fallback() bool {
 }
 
 // NewPlan orders the addresses to try. flagAddr is the --addr value and
-// flagSet tells whether it was given on the command line; without it,
+// flagSet reports whether it was given on the command line; without it,
 // env.BuildkitHost is used, and without that, discovery.
 //
 // A given address that is one of the well-known sockets (see IsWellKnown)

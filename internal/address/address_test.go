@@ -189,25 +189,25 @@ func TestFindOrder(t *testing.T) {
 	errRefused := &ProbeError{Reason: Refused}
 	cases := []struct {
 		name       string
-		answering  map[string]bool
+		responding map[string]bool
 		wantChosen string
 		wantProbed []string
 	}{
 		{
-			name:       "first answers",
-			answering:  map[string]bool{"a": true, "b": true},
+			name:       "first responds",
+			responding: map[string]bool{"a": true, "b": true},
 			wantChosen: "a",
 			wantProbed: []string{"a"},
 		},
 		{
 			name:       "falls back to second",
-			answering:  map[string]bool{"b": true, "c": true},
+			responding: map[string]bool{"b": true, "c": true},
 			wantChosen: "b",
 			wantProbed: []string{"a", "b"},
 		},
 		{
-			name:       "none answers",
-			answering:  map[string]bool{},
+			name:       "none responds",
+			responding: map[string]bool{},
 			wantChosen: "",
 			wantProbed: []string{"a", "b", "c"},
 		},
@@ -217,7 +217,7 @@ func TestFindOrder(t *testing.T) {
 			var probed []string
 			probe := func(_ context.Context, addr string) error {
 				probed = append(probed, addr)
-				if tc.answering[addr] {
+				if tc.responding[addr] {
 					return nil
 				}
 				return errRefused

@@ -10,9 +10,9 @@ import (
 	"github.com/moby/buildkit/util/appdefaults"
 )
 
-// ErrUnreachable is the sentinel for "no BuildKit daemon answered at any
+// ErrUnreachable is the sentinel for "no BuildKit daemon responded at any
 // address tried". Errors returned by Unreachable match it with errors.Is.
-var ErrUnreachable = errors.New("no BuildKit daemon answered")
+var ErrUnreachable = errors.New("no BuildKit daemon responded")
 
 // UnreachableError adds a diagnosis to the error of a command that could not
 // reach buildkitd. Its first line is the command's own error text, unchanged,
@@ -56,7 +56,7 @@ func (e *UnreachableError) Format(s fmt.State, verb rune) {
 	io.WriteString(s, e.Error())
 }
 
-// Diagnose renders, for each attempt, the address and why it did not answer,
+// Diagnose renders, for each attempt, the address and why it did not respond,
 // then the ways to fix it. The text has no trailing newline.
 func Diagnose(attempts []Attempt) string {
 	var b strings.Builder
@@ -67,7 +67,7 @@ func Diagnose(attempts []Attempt) string {
 	}
 	var deniedGroups []string
 	for _, a := range attempts {
-		reason := "answered"
+		reason := "responded"
 		if a.Err != nil {
 			reason = a.Err.Error()
 		}

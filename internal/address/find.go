@@ -7,18 +7,18 @@ import (
 	"strings"
 )
 
-// Probe checks whether a BuildKit daemon answers at addr. It returns nil when
+// Probe checks whether a BuildKit daemon responds at addr. It returns nil when
 // one does, and otherwise an error, preferably a *ProbeError naming the Reason.
 type Probe func(ctx context.Context, addr string) error
 
 // Attempt is the outcome of probing one address.
 type Attempt struct {
 	Address string
-	// Err is nil when the daemon answered.
+	// Err is nil when the daemon responded.
 	Err error
 }
 
-// Find probes addrs in order and returns the first that answers, or "" when
+// Find probes addrs in order and returns the first that responds, or "" when
 // none does. The attempts list every address probed, in order.
 func Find(ctx context.Context, addrs []string, probe Probe) (string, []Attempt) {
 	attempts := make([]Attempt, 0, len(addrs))
@@ -35,30 +35,30 @@ func Find(ctx context.Context, addrs []string, probe Probe) (string, []Attempt) 
 	return "", attempts
 }
 
-// Reason classifies why an address did not answer.
+// Reason classifies why an address did not respond.
 type Reason int
 
 const (
 	// ReasonOther is any failure the other reasons do not cover.
 	ReasonOther Reason = iota
-	// NotFound means the socket file does not exist; nothing was dialed.
+	// NotFound means the socket file does not exist, so nothing was dialed.
 	NotFound
 	// PermissionDenied means the caller may not connect to the socket.
 	PermissionDenied
 	// Refused means the socket exists but no process listens on it, which is
 	// what a daemon that died without removing its socket leaves behind.
 	Refused
-	// TimedOut means something accepted the connection but did not answer
+	// TimedOut means something accepted the connection but did not respond
 	// within the timeout.
 	TimedOut
-	// NotBuildKit means something answered, but not with BuildKit's gRPC API.
+	// NotBuildKit means something responded, but not with BuildKit's gRPC API.
 	NotBuildKit
 )
 
 // ProbeError is a probe failure with its Reason.
 type ProbeError struct {
 	Reason Reason
-	// Err is the underlying error; it may be nil for NotFound.
+	// Err is the underlying error. It may be nil for NotFound.
 	Err error
 	// Socket describes the socket file and the caller, for PermissionDenied.
 	Socket *SocketInfo
@@ -85,7 +85,7 @@ func (e *ProbeError) Error() string {
 			b.WriteString("stale socket, no daemon listens on it")
 		}
 	case TimedOut:
-		b.WriteString("timed out: the connection was accepted but no answer came")
+		b.WriteString("timed out: the connection was accepted but no response came")
 	case NotBuildKit:
 		b.WriteString("not a BuildKit daemon: the listener does not speak BuildKit's gRPC API")
 		if e.Err != nil {

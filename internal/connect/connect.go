@@ -36,7 +36,7 @@ type Options struct {
 
 	// TimeoutSeconds bounds establishing the connection; zero or less means no bound.
 	TimeoutSeconds int
-	// Wait blocks until the daemon answers instead of failing at once.
+	// Wait blocks until the daemon responds instead of failing at once.
 	Wait bool
 }
 
@@ -53,7 +53,7 @@ func DefaultAddress() string {
 //
 // The address comes from --addr, then BUILDKIT_HOST, then discovery (see
 // package address). When the plan has fallback candidates, each is probed in
-// order and the first that answers is used. When none answers, the client
+// order and the first that responds is used. When none responds, the client
 // is still returned for the first address, so the command's own call fails
 // with BuildKit's wording; Explain then adds why each address failed.
 func New(ctx context.Context, opts Options) (*client.Client, error) {
@@ -100,8 +100,8 @@ func dial(ctx context.Context, addr string, wait bool, p *prober) (*client.Clien
 }
 
 // dialFirstAnswering probes the plan's addresses in order and returns a
-// client for the first that answers. With wait, it probes again every second
-// until one answers or the timeout expires.
+// client for the first that responds. With wait, it probes again every second
+// until one responds or the timeout expires.
 func dialFirstAnswering(ctx context.Context, plan address.Plan, wait bool, clientOpts []client.ClientOpt, timeout time.Duration) (*client.Client, error) {
 	probeCtx := ctx
 	if wait && timeout > 0 {
@@ -118,29 +118,29 @@ func dialFirstAnswering(ctx context.Context, plan address.Plan, wait bool, clien
 		if chosen != "" {
 			if chosen != first {
 				logrus.WithFields(logrus.Fields{"requested": first, "address": chosen}).
-					Debug("buildkitd did not answer at the first address, using a fallback candidate")
+					Debug("buildkitd did not respond at the first address, using a fallback candidate")
 			}
 			record(&attemptRecord{addresses: plan.Addresses, attempts: attempts})
-			return p.answered, nil
+			return p.responded, nil
 		}
 		if !wait || probeCtx.Err() != nil {
 			record(&attemptRecord{addresses: plan.Addresses, attempts: attempts, unreachable: true})
 			break
 		}
-		logrus.Debug("no buildkitd answered yet, probing again in one second")
+		logrus.Debug("no buildkitd responded yet, probing again in one second")
 		select {
 		case <-probeCtx.Done():
 		case <-time.After(time.Second):
 		}
 	}
 
-	// No candidate answered: let the command fail against the first address,
+	// No candidate responded: let the command fail against the first address,
 	// as BuildKit's buildctl would, so that its error text stays the same.
 	return dial(ctx, first, wait, p)
 }
 
 // withConnectTimeout bounds the gRPC handshake on unix sockets by timeout,
-// so a listener that accepts connections but never answers fails after
+// so a listener that accepts connections but never responds fails after
 // --timeout seconds instead of gRPC's 20-second default. Other schemes keep
 // the default, because an ssh or kubectl helper may take longer to set up.
 func withConnectTimeout(opts []client.ClientOpt, addr string, timeout time.Duration) []client.ClientOpt {
@@ -155,9 +155,9 @@ func logAttempts(attempts []address.Attempt) {
 	for _, a := range attempts {
 		entry := logrus.WithField("address", a.Address)
 		if a.Err != nil {
-			entry.WithError(a.Err).Debug("buildkitd candidate did not answer")
+			entry.WithError(a.Err).Debug("buildkitd candidate did not respond")
 		} else {
-			entry.Debug("buildkitd candidate answered")
+			entry.Debug("buildkitd candidate responded")
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/buildhost/buildctl/internal/address"
 )
 
-// attemptRecord is what the last call of New tried.
+// attemptRecord is the list of addresses the last call of New tried, with their outcomes.
 type attemptRecord struct {
 	addresses []string
 	// attempts holds the probe results, or nil when New did not probe.
@@ -45,7 +45,7 @@ func record(r *attemptRecord) {
 // Explain adds to err, on the lines after its own text, why buildkitd could
 // not be reached at each address that New tried and how to fix it. It
 // returns err unchanged when err is nil, is not a connection failure, or a
-// daemon did answer. The result matches address.ErrUnreachable with errors.Is.
+// daemon responded. The result matches address.ErrUnreachable with errors.Is.
 //
 // main applies Explain to every command's error before printing it, so a
 // command needs no call of its own; calling it twice is harmless.
@@ -70,7 +70,7 @@ func Explain(err error) error {
 	// New used the one address without probing. Probe it now, after the
 	// failure, so that a working call pays nothing for the diagnosis.
 	// The command already waited up to --timeout, so a listener that never
-	// answers is declared timed out after postMortemTimeout.
+	// responds is declared timed out after postMortemTimeout.
 	addr := r.addresses[0]
 	p := *r.prober
 	if p.timeout == 0 || p.timeout > postMortemTimeout {
@@ -78,14 +78,14 @@ func Explain(err error) error {
 	}
 	probeErr := p.probe(context.Background(), addr)
 	if probeErr == nil {
-		p.answered.Close()
+		p.responded.Close()
 		return err
 	}
 	return address.Unreachable(err, []address.Attempt{{Address: addr, Err: probeErr}})
 }
 
 // isConnectionError reports whether err means the daemon was not reached,
-// rather than a daemon that answered with an error.
+// rather than a daemon that responded with an error.
 func isConnectionError(err, newErr error) bool {
 	if newErr != nil && errors.Is(err, newErr) {
 		return true

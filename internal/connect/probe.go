@@ -22,18 +22,18 @@ import (
 )
 
 // prober checks candidate addresses for a daemon. It keeps the client of
-// the first address that answers, so the command reuses that connection.
+// the first address that responds, so the command reuses that connection.
 type prober struct {
 	clientOpts []client.ClientOpt
 	// timeout bounds each probe; zero means no bound.
 	timeout time.Duration
-	// answered is the client of the last address that answered, or nil.
-	answered *client.Client
+	// responded is the client of the last address that responded, or nil.
+	responded *client.Client
 }
 
 // probe implements address.Probe. A missing socket file is reported without
-// dialing; a socket is dialed once to tell refused and denied connections
-// apart, then asked for the daemon's info over gRPC.
+// dialing. An existing socket is dialed once, so refused and denied
+// connections are told apart, and then asked for the daemon's info over gRPC.
 func (p *prober) probe(ctx context.Context, addr string) error {
 	if p.timeout > 0 {
 		var cancel context.CancelFunc
@@ -57,8 +57,8 @@ func (p *prober) probe(ctx context.Context, addr string) error {
 	_, err = c.ControlClient().Info(ctx, &controlapi.InfoRequest{})
 	switch code := grpcerrors.Code(err); {
 	case err == nil, code == codes.Unimplemented:
-		// BuildKit before v0.11 has no Info call, but it answered.
-		p.answered = c
+		// BuildKit before v0.11 has no Info call, but it responded.
+		p.responded = c
 		return nil
 	case code == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
 		c.Close()
