@@ -617,3 +617,24 @@ func waitForTCP(t *testing.T, addr string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+func TestReachDialStdioErrors(t *testing.T) {
+	requireDaemon(t)
+	dir := t.TempDir()
+	staleSocket(t, filepath.Join(dir, "stale.sock"))
+	cases := []struct {
+		name string
+		addr string
+	}{
+		{name: "missing socket", addr: "unix://" + filepath.Join(dir, "missing.sock")},
+		{name: "stale socket", addr: "unix://" + filepath.Join(dir, "stale.sock")},
+		{name: "unsupported scheme", addr: "docker-container://bk"},
+		{name: "no scheme", addr: "bk.sock"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := runOptions{Args: []string{"--addr", tc.addr, "dial-stdio"}, Stdin: strings.NewReader("")}
+			requireSameFailure(t, run(oursBin, opts), run(referenceBin, opts))
+		})
+	}
+}
