@@ -11,7 +11,15 @@ func newDebugCommand(globals *globalOptions) *cli.Command {
 		Name:  "debug",
 		Usage: "debug utilities",
 		Commands: []*cli.Command{
+			newDebugDumpLLBCommand(globals),
+			newDebugDumpMetadataCommand(globals),
 			newDebugWorkersCommand(globals),
+			newDebugInfoCommand(globals),
+			newDebugMonitorCommand(globals),
+			newDebugLogsCommand(globals),
+			newDebugCtlCommand(globals),
+			newDebugGetCommand(globals),
+			newDebugHistoriesCommand(globals),
 		},
 	}
 }

@@ -3,16 +3,64 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 
+	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/urfave/cli/v3"
+
+	"github.com/buildhost/buildctl/internal/connect"
+	"github.com/buildhost/buildctl/internal/history"
+	"github.com/buildhost/buildctl/internal/render"
 )
 
-// TODO: not implemented yet.
-func newPruneHistoriesCommand(_ *globalOptions) *cli.Command {
+type pruneHistoriesOptions struct {
+	format string
+}
+
+func newPruneHistoriesCommand(globals *globalOptions) *cli.Command {
+	opts := &pruneHistoriesOptions{}
 	return &cli.Command{
-		Name: "prune-histories",
-		Action: func(context.Context, *cli.Command) error {
-			return errors.New("prune-histories is not implemented yet")
+		Name:  "prune-histories",
+		Usage: "clean up build histories",
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:        "format",
+				Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
+				Destination: &opts.format,
+			},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			return runPruneHistories(ctx, globals, opts, cmd.Root().Writer)
 		},
 	}
+}
+
+func runPruneHistories(ctx context.Context, globals *globalOptions, opts *pruneHistoriesOptions, w io.Writer) error {
+	c, err := connect.New(ctx, globals.conn)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	if opts.format == "" {
+		table := history.NewPruneTable(w)
+		deleteErr, err := history.Prune(ctx, c.ControlClient(), table.Write)
+		if err != nil {
+			return err
+		}
+		// Failed deletions are reported after the table is complete.
+		return errors.Join(table.Close(), deleteErr)
+	}
+
+	tmpl, err := render.ParseTemplate(opts.format)
+	if err != nil {
+		return err
+	}
+	deleteErr, err := history.Prune(ctx, c.ControlClient(), func(ev *controlapi.BuildHistoryEvent) error {
+		return render.ExecuteTemplate(w, tmpl, ev)
+	})
+	if err != nil {
+		return err
+	}
+	return deleteErr
 }
