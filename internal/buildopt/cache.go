@@ -82,7 +82,7 @@ func parseCacheCSV(value, flag string) (client.CacheOptionsEntry, error) {
 	for _, field := range fields {
 		key, v, ok := strings.Cut(field, "=")
 		if !ok {
-			return entry, fmt.Errorf("invalid value %s", field)
+			return entry, invalidValueError(field, value)
 		}
 		key = strings.ToLower(key)
 		if key == "type" {

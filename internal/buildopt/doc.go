@@ -26,3 +26,13 @@ func keyValueMap(values []string) (map[string]string, error) {
 	}
 	return m, nil
 }
+
+// invalidValueError reports a CSV field without "=" as BuildKit's buildctl
+// does: "invalid value FIELD". An empty field, as in "a=1,,b=2", would leave
+// nothing after those words, so the whole flag value is added in quotes.
+func invalidValueError(field, value string) error {
+	if field == "" {
+		return fmt.Errorf("invalid value %q in %q", field, value)
+	}
+	return fmt.Errorf("invalid value %s", field)
+}

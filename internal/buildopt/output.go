@@ -50,7 +50,7 @@ func parseOutputCSV(value string, stdout Stdout) (client.ExportEntry, error) {
 	for _, field := range fields {
 		key, v, ok := strings.Cut(field, "=")
 		if !ok {
-			return entry, fmt.Errorf("invalid value %s", field)
+			return entry, invalidValueError(field, value)
 		}
 		key = strings.ToLower(key)
 		if key == "type" {

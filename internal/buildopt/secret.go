@@ -41,6 +41,10 @@ func parseSecretSource(value string) (secretsprovider.Source, error) {
 	for _, field := range fields {
 		key, v, ok := strings.Cut(field, "=")
 		if !ok {
+			// An empty field would leave the message without a location.
+			if field == "" {
+				return src, fmt.Errorf("invalid field '' must be a key=value pair in %q", value)
+			}
 			return src, fmt.Errorf("invalid field '%s' must be a key=value pair", field)
 		}
 		key = strings.ToLower(key)

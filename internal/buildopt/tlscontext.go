@@ -2,7 +2,6 @@ package buildopt
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -61,7 +60,7 @@ func parseRegistryTLSEntry(value string) (registryTLSEntry, error) {
 	for _, field := range fields {
 		key, v, ok := strings.Cut(field, "=")
 		if !ok {
-			return e, fmt.Errorf("invalid value %s", field)
+			return e, invalidValueError(field, value)
 		}
 		switch strings.ToLower(key) {
 		case "host":
