@@ -82,7 +82,7 @@ integration: reference
 	REFERENCE_BUILDCTL=$(REFERENCE_DIR)/buildctl BUILDKITD=$(REFERENCE_DIR)/buildkitd \
 		$(GO) test -count=1 -timeout 60m ./integration/...
 
-# Only the conformance corpus and the usage-error comparison.
+# Only the conformance corpus and the comparisons of usage errors and help.
 conformance: reference
 	REFERENCE_BUILDCTL=$(REFERENCE_DIR)/buildctl BUILDKITD=$(REFERENCE_DIR)/buildkitd \
 		$(GO) test -count=1 -timeout 30m -run 'TestConformance|TestUsage' ./integration/
