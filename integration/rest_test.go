@@ -479,3 +479,50 @@ func copyMetadata(t *testing.T, src, dst string) {
 		require.NoError(t, os.WriteFile(target, data, 0o600))
 	}
 }
+
+func TestCompletionFlagMatchesReference(t *testing.T) {
+	requireDaemon(t)
+	for _, args := range [][]string{
+		{},
+		{"debug"},
+		{"build"},
+		{"build", "-"},
+		{"build", "--"},
+		{"build", "--progress"},
+		{"build", "--output", "type="},
+		{"prune-histories", "--"},
+		{"debug", "dump-llb"},
+		{"debug", "logs", "--"},
+	} {
+		args = append(args, "--generate-shell-completion")
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			ours := run(oursBin, runOptions{Args: args})
+			ref := run(referenceBin, runOptions{Args: args})
+			requireSameResult(t, ours, ref)
+		})
+	}
+	t.Run("pwsh script", func(t *testing.T) {
+		ours := run(oursBin, runOptions{Args: []string{"completion", "pwsh"}})
+		ref := run(referenceBin, runOptions{Args: []string{"completion", "pwsh"}})
+		requireSameResult(t, ours, ref)
+	})
+}
+
+// The value completion is behaviour of ours alone: the reference rejects
+// the hidden command that the scripts call.
+func TestCompletionValuesOursOnly(t *testing.T) {
+	requireDaemon(t)
+	args := []string{"__complete", "build", "--progress", ""}
+	ref := run(referenceBin, runOptions{Args: args})
+	require.NotEqual(t, 0, ref.ExitCode, "the reference accepts %v", args)
+
+	ours := run(oursBin, runOptions{Args: args})
+	require.Equal(t, 0, ours.ExitCode, ours.Stderr)
+	require.Equal(t, "auto\nplain\ntty\nrawjson\nquiet\n", ours.Stdout)
+
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		res := run(oursBin, runOptions{Args: []string{"completion", shell}})
+		require.Equal(t, 0, res.ExitCode, res.Stderr)
+		require.Contains(t, res.Stdout, "buildctl __complete", shell)
+	}
+}

@@ -78,6 +78,7 @@ func newApp() (*cli.Command, *globalOptions) {
 			return ctx, setUpLogging(globals)
 		},
 	}
+	configureCompletion(app)
 	disableSliceFlagSeparator(app)
 	// Hidden --profile-* flags, as BuildKit's buildctl has them. Attach wraps
 	// Before, so it must come after Before is set.
