@@ -30,7 +30,7 @@ ifneq ($(REVISION),)
 LDFLAGS += -X $(VERSION_PKG).revision=$(REVISION)
 endif
 
-.PHONY: all build install mod reference deps test unit integration conformance demo bench clean
+.PHONY: all build install mod reference old-daemon deps test unit integration integration-old conformance demo bench clean
 
 all: build
 
@@ -57,6 +57,25 @@ $(REFERENCE_DIR)/buildctl $(REFERENCE_DIR)/buildkitd: | mod
 		GOFLAGS=-mod=mod $(GO) build -trimpath -ldflags "-s -w" -o $@.tmp ./cmd/$(notdir $@)
 	mv $@.tmp $@
 
+# An older buildkitd for "integration-old": v0.17.3 is the daemon version in
+# the user reports this project started from. It is built like the reference,
+# with its version set, because the tests read the daemon's version to skip
+# what it lacks. The module is downloaded outside this module, so that go.mod
+# and go.sum stay as they are.
+OLD_BUILDKIT_VERSION ?= v0.17.3
+OLD_DAEMON_DIR ?= $(CACHE_HOME)/buildctl-reference/$(OLD_BUILDKIT_VERSION)
+
+old-daemon: $(OLD_DAEMON_DIR)/buildkitd
+
+$(OLD_DAEMON_DIR)/buildkitd:
+	@mkdir -p $(OLD_DAEMON_DIR)
+	dir=$$(cd / && $(GO) mod download -json github.com/moby/buildkit@$(OLD_BUILDKIT_VERSION) | \
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && [ -n "$$dir" ] && cd "$$dir" && \
+		GOFLAGS=-mod=mod $(GO) build -trimpath \
+		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$(OLD_BUILDKIT_VERSION)" \
+		-o $@.tmp ./cmd/buildkitd
+	mv $@.tmp $@
+
 # System packages the integration tests, the conformance corpus and the demo
 # need (Debian names). Installs only what is missing.
 deps:
@@ -73,13 +92,19 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test: deps reference unit integration
+test: deps reference unit integration integration-old
 
 unit:
 	$(GO) test -count=1 ./cmd/... ./internal/...
 
 integration: reference
 	REFERENCE_BUILDCTL=$(REFERENCE_DIR)/buildctl BUILDKITD=$(REFERENCE_DIR)/buildkitd \
+		$(GO) test -count=1 -timeout 60m ./integration/...
+
+# The same tests with the older daemon; the reference buildctl stays the
+# pinned version, so the comparisons are still against it.
+integration-old: reference old-daemon
+	REFERENCE_BUILDCTL=$(REFERENCE_DIR)/buildctl BUILDKITD=$(OLD_DAEMON_DIR)/buildkitd \
 		$(GO) test -count=1 -timeout 60m ./integration/...
 
 # Only the conformance corpus and the comparisons of usage errors and help.

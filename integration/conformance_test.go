@@ -27,6 +27,10 @@ func TestConformance(t *testing.T) {
 	requireDaemon(t)
 	corpus := conformanceCorpus(t)
 	cases := conformanceCases(t, corpus)
+	if isOldDaemon(t) {
+		oldDaemonConformance(t, corpus, cases)
+		return
+	}
 
 	t.Run("reference", func(t *testing.T) {
 		d := startDaemon(t)
