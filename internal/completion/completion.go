@@ -1,8 +1,8 @@
 // Package completion computes shell completions for a urfave/cli command
-// tree: subcommand and flag names, and values of the flags it has value lists for
-// (progress modes, exporter types and attributes, frontend names, paths). The scripts
-// for bash, zsh and fish in this package call back into the program with the
-// words typed so far and show what Complete returns.
+// tree: subcommand and flag names, and values of the flags it has value
+// lists for (progress modes, exporter types and attributes, frontend names,
+// paths). The scripts for bash, zsh and fish in this package call back into
+// the program with the words typed so far and show what Complete returns.
 package completion
 
 import (
