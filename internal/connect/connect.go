@@ -69,9 +69,11 @@ func New(ctx context.Context, opts Options) (*client.Client, error) {
 	plan := address.NewPlan(opts.Address, opts.AddressFromFlag, address.EnvFromOS())
 	if !plan.Fallback() {
 		addr := plan.Addresses[0]
-		p := &prober{clientOpts: withConnectTimeout(clientOpts, addr, timeout), timeout: timeout}
+		contact := &contactTracker{}
+		dialOpts := append(slices.Clip(withConnectTimeout(clientOpts, addr, timeout)), contact.clientOpts()...)
+		p := &prober{clientOpts: dialOpts, timeout: timeout}
 		c, err := dial(ctx, addr, opts.Wait, p)
-		record(&attemptRecord{addresses: plan.Addresses, prober: p, newErr: err})
+		record(&attemptRecord{addresses: plan.Addresses, prober: p, newErr: err, contact: contact})
 		return c, err
 	}
 	return dialFirstAnswering(ctx, plan, opts.Wait, clientOpts, timeout)

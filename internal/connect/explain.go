@@ -23,6 +23,9 @@ type attemptRecord struct {
 	prober *prober
 	// newErr is the error New returned, if any.
 	newErr error
+	// contact records whether the daemon responded, or is nil when New
+	// probed instead.
+	contact *contactTracker
 }
 
 // postMortemTimeout bounds the probe that Explain runs after a command
@@ -65,6 +68,12 @@ func Explain(err error) error {
 			return err
 		}
 		return address.Unreachable(err, r.attempts)
+	}
+
+	// A daemon that responded before the error was reachable at the address,
+	// so the error is about the connection it dropped, not the address.
+	if r.contact != nil && r.contact.responded.Load() {
+		return err
 	}
 
 	// New used the one address without probing. Probe it now, after the
