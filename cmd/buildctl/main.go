@@ -175,6 +175,7 @@ func printError(w io.Writer, debug bool, err error) int {
 		}
 	}
 	if debug {
+		defer redactStackCmdlines(err)()
 		fmt.Fprintf(w, "error: %+v", stack.Formatter(err))
 	} else {
 		fmt.Fprintf(w, "error: %v\n", err)
