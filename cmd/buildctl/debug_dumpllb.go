@@ -51,7 +51,8 @@ func runDebugDumpLLB(opts *debugDumpLLBOptions, path string, stdin io.Reader, w 
 		return err
 	}
 	if opts.dot {
-		return llbdump.WriteDot(w, ops)
+		llbdump.WriteDot(w, ops)
+		return nil
 	}
 	return llbdump.WriteJSON(w, ops)
 }

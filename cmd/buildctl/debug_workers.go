@@ -72,5 +72,6 @@ func runDebugWorkers(ctx context.Context, globals *globalOptions, opts *debugWor
 		return render.ExecuteTemplate(w, tmpl, workers)
 	}
 
-	return render.Workers(w, workers, opts.verbose)
+	render.Workers(w, workers, opts.verbose)
+	return nil
 }

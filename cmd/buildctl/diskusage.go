@@ -73,8 +73,9 @@ func runDiskUsage(ctx context.Context, globals *globalOptions, opts *diskUsageOp
 		return render.ExecuteTemplate(w, tmpl, records)
 	}
 
-	return render.DiskUsage(w, records, render.DiskUsageOptions{
+	render.DiskUsage(w, records, render.DiskUsageOptions{
 		Verbose: opts.verbose,
 		Summary: len(opts.filters) == 0,
 	})
+	return nil
 }

@@ -134,12 +134,14 @@ func runPrune(ctx context.Context, globals *globalOptions, opts *pruneOptions, w
 	if err != nil {
 		return err
 	}
-	return printer.Finish()
+	printer.Finish()
+	return nil
 }
 
 // printPruned prints every record that arrives on records and returns the
 // first print error. It keeps receiving after an error, so Prune is never
-// left blocked on a send.
+// left blocked on a send. Only template output can fail, because table write
+// errors are ignored. buildctl v0.34.2 panics on that failure instead.
 func printPruned(printer *render.PrunePrinter, records <-chan client.UsageInfo) error {
 	var first error
 	for r := range records {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	controlapi "github.com/moby/buildkit/api/services/control"
@@ -48,8 +47,10 @@ func runPruneHistories(ctx context.Context, globals *globalOptions, opts *pruneH
 		if err != nil {
 			return err
 		}
-		// Failed deletions are reported after the table is complete.
-		return errors.Join(table.Close(), deleteErr)
+		// Failed deletions are reported after the table is complete. Unlike
+		// debug histories, buildctl ignores the table's write error here.
+		_ = table.Close()
+		return deleteErr
 	}
 
 	tmpl, err := render.ParseTemplate(opts.format)

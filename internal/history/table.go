@@ -42,7 +42,9 @@ func newTable(w io.Writer, pinned bool) *Table {
 }
 
 // Write adds one row. An event without a record gets empty cells and
-// generation 0.
+// generation 0. Write errors of the underlying writer are ignored, as in
+// BuildKit v0.34.2's buildctl, so the listing or pruning goes on when stdout
+// is full or closed, and Write always returns nil.
 func (t *Table) Write(ev *controlapi.BuildHistoryEvent) error {
 	var (
 		ref, created, completed, pinned string
@@ -61,13 +63,14 @@ func (t *Table) Write(ev *controlapi.BuildHistoryEvent) error {
 	if t.pinned {
 		row += "\t" + pinned
 	}
-	if _, err := fmt.Fprintln(t.tw, row); err != nil {
-		return err
-	}
-	return t.tw.Flush()
+	fmt.Fprintln(t.tw, row)
+	_ = t.tw.Flush()
+	return nil
 }
 
-// Close writes what is still buffered: the header alone when no row was written.
+// Close writes what is still buffered, the header alone when no row was
+// written, and returns the write error. The writer is written to even when
+// nothing is buffered, so a full stdout fails here after any number of rows.
 func (t *Table) Close() error {
 	return t.tw.Flush()
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -79,4 +80,17 @@ func TestChangeValidate(t *testing.T) {
 			require.EqualError(t, err, tc.wantErr)
 		})
 	}
+}
+
+// failingWriter rejects every write, like stdout redirected to /dev/full.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+func TestTableWriteErrors(t *testing.T) {
+	table := NewListTable(failingWriter{})
+	ev := &controlapi.BuildHistoryEvent{Type: controlapi.BuildHistoryEventType_COMPLETE}
+	require.NoError(t, table.Write(ev), "row write errors are ignored")
+	require.NoError(t, table.Write(ev), "row write errors are ignored")
+	require.EqualError(t, table.Close(), "no space left on device")
 }

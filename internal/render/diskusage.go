@@ -20,8 +20,9 @@ type DiskUsageOptions struct {
 	Summary bool
 }
 
-// DiskUsage writes records as du prints them without --format.
-func DiskUsage(w io.Writer, records []*client.UsageInfo, opts DiskUsageOptions) error {
+// DiskUsage writes records as du prints them without --format. Write errors
+// are ignored.
+func DiskUsage(w io.Writer, records []*client.UsageInfo, opts DiskUsageOptions) {
 	tw := newTabWriter(w)
 	if opts.Verbose {
 		for _, r := range records {
@@ -33,13 +34,10 @@ func DiskUsage(w io.Writer, records []*client.UsageInfo, opts DiskUsageOptions) 
 			writeUsageRow(tw, r)
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	_ = tw.Flush()
+	if opts.Summary {
+		writeUsageSummary(tw, records)
 	}
-	if !opts.Summary {
-		return nil
-	}
-	return writeUsageSummary(tw, records)
 }
 
 func writeUsageHeader(w io.Writer) {
@@ -92,7 +90,7 @@ func writeUsageBlock(w io.Writer, r *client.UsageInfo) {
 
 // writeUsageSummary writes the totals. Total and Reclaimable count only
 // positive sizes, while Shared adds every shared record's size as reported.
-func writeUsageSummary(tw *tabwriter.Writer, records []*client.UsageInfo) error {
+func writeUsageSummary(tw *tabwriter.Writer, records []*client.UsageInfo) {
 	var total, reclaimable, shared int64
 	for _, r := range records {
 		if r.Size > 0 {
@@ -111,5 +109,5 @@ func writeUsageSummary(tw *tabwriter.Writer, records []*client.UsageInfo) error 
 	}
 	fmt.Fprintf(tw, "Reclaimable:\t%s\n", formatSize(reclaimable))
 	fmt.Fprintf(tw, "Total:\t%s\n", formatSize(total))
-	return tw.Flush()
+	_ = tw.Flush()
 }

@@ -32,7 +32,8 @@ func NewPrunePrinter(w io.Writer, tmpl *template.Template, verbose bool) *PruneP
 }
 
 // Print writes one pruned record. Unlike du, the template receives a single
-// client.UsageInfo, not a slice.
+// client.UsageInfo, not a slice. Only template output returns write errors,
+// because table write errors are ignored.
 func (p *PrunePrinter) Print(r client.UsageInfo) error {
 	if p.tmpl != nil {
 		return ExecuteTemplate(p.w, p.tmpl, r)
@@ -42,23 +43,26 @@ func (p *PrunePrinter) Print(r client.UsageInfo) error {
 	tw := newTabWriter(p.w)
 	if p.verbose {
 		writeUsageBlock(tw, &r)
-		return tw.Flush()
+		_ = tw.Flush()
+		return nil
 	}
 	if !p.headerWritten {
 		writeUsageHeader(tw)
 		p.headerWritten = true
 	}
 	writeUsageRow(tw, &r)
-	return tw.Flush()
+	_ = tw.Flush()
+	return nil
 }
 
 // Finish writes the "Total:" line with the summed size of all printed
 // records, "0B" when none was pruned. It writes nothing with a template.
-func (p *PrunePrinter) Finish() error {
+// Write errors are ignored.
+func (p *PrunePrinter) Finish() {
 	if p.tmpl != nil {
-		return nil
+		return
 	}
 	tw := newTabWriter(p.w)
 	fmt.Fprintf(tw, "Total:\t%s\n", formatSize(p.total))
-	return tw.Flush()
+	_ = tw.Flush()
 }

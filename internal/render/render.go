@@ -4,6 +4,11 @@
 // them, so every byte is part of the interface.
 //
 // All functions write to the io.Writer they are given and never to os.Stdout.
+//
+// Tables and -v blocks ignore write errors, so they return none: buildctl
+// v0.34.2 discards the errors of its tabwriter, and a du or prune whose
+// stdout is full or closed still exits 0 there. Template output reports its
+// write errors, as buildctl's does.
 package render
 
 import (

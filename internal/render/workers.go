@@ -13,21 +13,23 @@ import (
 )
 
 // Workers writes the workers as debug workers prints them without --format:
-// an ID and PLATFORMS table, or with verbose one block per worker.
-func Workers(w io.Writer, workers []*client.WorkerInfo, verbose bool) error {
+// an ID and PLATFORMS table, or with verbose one block per worker. Write
+// errors are ignored.
+func Workers(w io.Writer, workers []*client.WorkerInfo, verbose bool) {
 	tw := newTabWriter(w)
 	if verbose {
 		for _, wi := range workers {
 			writeWorkerBlock(tw, wi)
 		}
-		return tw.Flush()
+		_ = tw.Flush()
+		return
 	}
 
 	fmt.Fprintln(tw, "ID\tPLATFORMS")
 	for _, wi := range workers {
 		fmt.Fprintf(tw, "%s\t%s\n", wi.ID, joinPlatforms(wi.Platforms))
 	}
-	return tw.Flush()
+	_ = tw.Flush()
 }
 
 // writeWorkerBlock writes the identity, labels (sorted by key), CDI devices
