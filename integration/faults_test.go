@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -123,18 +124,25 @@ func TestFaultSIGINTCancelsBuild(t *testing.T) {
 }
 
 // stopLeftovers unmounts what a killed buildkitd left mounted under dir and
-// kills the container processes it started there, found by their root
-// folder, so that the daemon's cleanup can remove dir.
+// kills the container processes it started there, so that the daemon's
+// cleanup can remove dir. A container process is one in another mount
+// namespace whose mounts name dir, such as its overlay rootfs.
 func stopLeftovers(t *testing.T, dir string) {
 	t.Helper()
+	ownNS, err := os.Readlink("/proc/self/ns/mnt")
+	require.NoError(t, err)
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil || pid == os.Getpid() {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
-		root, err := os.Readlink(filepath.Join("/proc", e.Name(), "root"))
-		if err == nil && strings.HasPrefix(root, dir+"/") {
+		ns, err := os.Readlink(filepath.Join("/proc", e.Name(), "ns", "mnt"))
+		if err != nil || ns == ownNS {
+			continue
+		}
+		mounts, err := os.ReadFile(filepath.Join("/proc", e.Name(), "mountinfo"))
+		if err == nil && strings.Contains(string(mounts), dir+"/") {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
