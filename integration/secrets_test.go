@@ -99,6 +99,7 @@ func TestSecretsNotLeaked(t *testing.T) {
 				res = run("script", runOptions{Args: []string{"-q", "-e", "-c", line, typescript}, Env: env})
 				data, err := os.ReadFile(typescript)
 				require.NoError(t, err)
+				require.Contains(t, string(data), "\x1b[", "no terminal control sequences: the tty display did not run")
 				res.Stderr += string(data)
 			} else {
 				res = run(oursBin, runOptions{Args: append(args, "--progress="+mode), Env: env})
