@@ -7,6 +7,8 @@
 package address
 
 import (
+	"net"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -113,6 +115,26 @@ func UnixPath(addr string) (string, bool) {
 		return "", false
 	}
 	return p, true
+}
+
+// TCPHostPort returns the host:port that BuildKit's client dials for addr:
+// the host of a tcp:// URL, or addr itself when it has no "://" and is of
+// the form host:port, which gRPC dials over TCP as it is.
+func TCPHostPort(addr string) (string, bool) {
+	if rest, ok := strings.CutPrefix(addr, "tcp://"); ok {
+		u, err := url.Parse(addr)
+		if err != nil {
+			return rest, true
+		}
+		return u.Host, true
+	}
+	if strings.Contains(addr, "://") {
+		return "", false
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return "", false
+	}
+	return addr, true
 }
 
 // IsWellKnown reports whether addr is a discovery candidate, or a socket

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
-
-	"github.com/moby/buildkit/util/appdefaults"
 )
 
 // ErrUnreachable is the sentinel for "no BuildKit daemon responded at any
@@ -65,31 +64,64 @@ func Diagnose(attempts []Attempt) string {
 	} else {
 		b.WriteString("buildctl could not reach buildkitd at any of these addresses, tried in order:\n")
 	}
-	var deniedGroups []string
 	for _, a := range attempts {
 		reason := "responded"
 		if a.Err != nil {
 			reason = a.Err.Error()
 		}
 		fmt.Fprintf(&b, "  %s: %s\n", a.Address, reason)
+	}
 
+	b.WriteString("To fix it, do one of these:")
+	for _, fix := range fixes(attempts) {
+		fmt.Fprintf(&b, "\n  - %s", fix)
+	}
+	return b.String()
+}
+
+// fixes lists the advice for attempts without repeats: how to run or reach
+// buildkitd at the kind of address tried, then the flags that choose the
+// address, then the groups that grant access to denied sockets.
+func fixes(attempts []Attempt) []string {
+	var out, groups []string
+	add := func(list *[]string, fix string) {
+		if !slices.Contains(*list, fix) {
+			*list = append(*list, fix)
+		}
+	}
+	socketAdvised := false
+	for _, a := range attempts {
 		var pe *ProbeError
-		if errors.As(a.Err, &pe) && pe.Reason == PermissionDenied {
+		errors.As(a.Err, &pe)
+		hostPort, isTCP := TCPHostPort(a.Address)
+		host, port, splitErr := net.SplitHostPort(hostPort)
+		_, isUnix := UnixPath(a.Address)
+		switch {
+		case pe != nil && pe.Reason == InvalidAddress, isTCP && splitErr != nil:
+			add(&out, "use an address of the form unix:///path/to/buildkitd.sock or tcp://HOST:PORT, "+
+				"or a connection helper URL such as docker-container://NAME")
+		case isUnix:
+			// Discovery tries many sockets, and starting the daemon on the
+			// first one, BuildKit's default, is enough.
+			if !socketAdvised {
+				add(&out, "start buildkitd with --addr "+a.Address)
+				socketAdvised = true
+			}
+		case isTCP:
+			add(&out, fmt.Sprintf("check that buildkitd runs on %s and listens on port %s, for example started with "+
+				"--addr tcp://0.0.0.0:%s, and that no firewall blocks the port", host, port, port))
+		default:
+			add(&out, "check that the host, container or pod that the address names runs buildkitd")
+		}
+
+		if pe != nil && pe.Reason == PermissionDenied {
 			group := "the group that owns the socket or its folder"
 			if pe.Socket != nil && pe.Socket.Group != "" {
 				group = "group " + pe.Socket.Group
 			}
-			if !slices.Contains(deniedGroups, group) {
-				deniedGroups = append(deniedGroups, group)
-			}
+			add(&groups, fmt.Sprintf("join %s and log in again, or run buildctl as a member of it", group))
 		}
 	}
-
-	b.WriteString("To fix it, do one of these:\n")
-	fmt.Fprintf(&b, "  - start buildkitd with --addr %s\n", appdefaults.Address)
-	b.WriteString("  - pass the daemon's address with --addr or the BUILDKIT_HOST environment variable")
-	for _, group := range deniedGroups {
-		fmt.Fprintf(&b, "\n  - join %s and log in again, or run buildctl as a member of it", group)
-	}
-	return b.String()
+	add(&out, "pass the daemon's address with --addr or the BUILDKIT_HOST environment variable")
+	return append(out, groups...)
 }

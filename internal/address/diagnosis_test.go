@@ -72,6 +72,34 @@ func TestDiagnose(t *testing.T) {
 			},
 		},
 		{
+			name: "tcp refused",
+			attempts: []Attempt{
+				{Address: "tcp://127.0.0.1:1234", Err: &ProbeError{
+					Reason: Refused,
+					Host:   "127.0.0.1:1234",
+					Err:    errors.New("dial tcp 127.0.0.1:1234: connect: connection refused"),
+				}},
+			},
+		},
+		{
+			name: "unsupported scheme",
+			attempts: []Attempt{
+				{Address: "http://127.0.0.1:1234/run/buildkit/buildkitd.sock", Err: &ProbeError{
+					Reason: InvalidAddress,
+					Err:    errors.New(`unsupported scheme "http"`),
+				}},
+			},
+		},
+		{
+			name: "helper dial failed",
+			attempts: []Attempt{
+				{Address: "docker-container://buildkitd", Err: &ProbeError{
+					Reason: DialFailed,
+					Err:    errors.New(`Unavailable: connection error: desc = "transport: Error while dialing: exit status 1"`),
+				}},
+			},
+		},
+		{
 			name: "other error",
 			attempts: []Attempt{
 				{Address: "tcp://127.0.0.1:1", Err: errors.New("dial tcp 127.0.0.1:1: connect: connection refused")},

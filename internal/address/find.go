@@ -53,6 +53,13 @@ const (
 	TimedOut
 	// NotBuildKit means something responded, but not with BuildKit's gRPC API.
 	NotBuildKit
+	// InvalidAddress means the address cannot be dialed as written: an
+	// unsupported scheme, a relative socket path or a malformed URL.
+	InvalidAddress
+	// DialFailed means the connection could not be opened for a reason the
+	// others do not cover, such as an unknown host or a connection helper
+	// that exited.
+	DialFailed
 )
 
 // ProbeError is a probe failure with its Reason.
@@ -64,6 +71,8 @@ type ProbeError struct {
 	Socket *SocketInfo
 	// NotSocket is set when the path exists but is a regular file or folder.
 	NotSocket string
+	// Host is the host:port dialed for a TCP address, or empty for a socket.
+	Host string
 }
 
 func (e *ProbeError) Error() string {
@@ -79,17 +88,34 @@ func (e *ProbeError) Error() string {
 		}
 	case Refused:
 		b.WriteString("connection refused: ")
-		if e.NotSocket != "" {
+		switch {
+		case e.Host != "":
+			fmt.Fprintf(&b, "nothing listens on %s", e.Host)
+		case e.NotSocket != "":
 			fmt.Fprintf(&b, "the path is a %s, not a socket", e.NotSocket)
-		} else {
+		default:
 			b.WriteString("stale socket, no daemon listens on it")
 		}
 	case TimedOut:
-		b.WriteString("timed out: the connection was accepted but no response came")
+		if e.Host != "" {
+			fmt.Fprintf(&b, "timed out: %s did not accept the connection in time", e.Host)
+		} else {
+			b.WriteString("timed out: the connection was accepted but no response came")
+		}
 	case NotBuildKit:
 		b.WriteString("not a BuildKit daemon: the listener does not speak BuildKit's gRPC API")
 		if e.Err != nil {
 			fmt.Fprintf(&b, " (%v)", e.Err)
+		}
+	case InvalidAddress:
+		b.WriteString("invalid address")
+		if e.Err != nil {
+			fmt.Fprintf(&b, ": %v", e.Err)
+		}
+	case DialFailed:
+		b.WriteString("dial failed")
+		if e.Err != nil {
+			fmt.Fprintf(&b, ": %v", e.Err)
 		}
 	default:
 		if e.Err != nil {

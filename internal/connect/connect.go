@@ -4,6 +4,8 @@ package connect
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -57,7 +59,7 @@ func DefaultAddress() string {
 // is still returned for the first address, so the command's own call fails
 // with BuildKit's wording; Explain then adds why each address failed.
 func New(ctx context.Context, opts Options) (*client.Client, error) {
-	clientOpts, err := tlsClientOpts(opts)
+	clientOpts, files, err := tlsClientOpts(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +75,11 @@ func New(ctx context.Context, opts Options) (*client.Client, error) {
 		dialOpts := append(slices.Clip(withConnectTimeout(clientOpts, addr, timeout)), contact.clientOpts()...)
 		p := &prober{clientOpts: dialOpts, timeout: timeout}
 		c, err := dial(ctx, addr, opts.Wait, p)
-		record(&attemptRecord{addresses: plan.Addresses, prober: p, newErr: err, contact: contact})
+		rec := &attemptRecord{addresses: plan.Addresses, prober: p, newErr: err, contact: contact}
+		// client.New loads the TLS files before it dials, and fails with
+		// BuildKit's wording naming the file. No daemon was involved then.
+		rec.localFileErr = err != nil && files.load() != nil
+		record(rec)
 		return c, err
 	}
 	return dialFirstAnswering(ctx, plan, opts.Wait, clientOpts, timeout)
@@ -164,15 +170,40 @@ func logAttempts(attempts []address.Attempt) {
 	}
 }
 
-func tlsClientOpts(opts Options) ([]client.ClientOpt, error) {
+// tlsFiles holds the paths of the TLS files in use; empty means not given.
+type tlsFiles struct {
+	caCert, cert, key string
+}
+
+// load reads and parses the files the way client.New does and returns the
+// first failure, or nil when all given files are usable.
+func (f tlsFiles) load() error {
+	if f.caCert != "" {
+		pem, err := os.ReadFile(f.caCert)
+		if err != nil {
+			return err
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return fmt.Errorf("no certificate found in %s", f.caCert)
+		}
+	}
+	if f.cert != "" || f.key != "" {
+		if _, err := tls.LoadX509KeyPair(f.cert, f.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func tlsClientOpts(opts Options) ([]client.ClientOpt, tlsFiles, error) {
 	caCert, cert, key := opts.TLSCACert, opts.TLSCert, opts.TLSKey
 	if opts.TLSDir != "" {
 		if caCert != "" || cert != "" || key != "" {
-			return nil, errors.New("cannot specify tlsdir and tlscacert/tlscert/tlskey at the same time")
+			return nil, tlsFiles{}, errors.New("cannot specify tlsdir and tlscacert/tlscert/tlskey at the same time")
 		}
 		var err error
 		if caCert, cert, key, err = tlsFilesInDir(opts.TLSDir); err != nil {
-			return nil, err
+			return nil, tlsFiles{}, err
 		}
 	}
 
@@ -181,7 +212,7 @@ func tlsClientOpts(opts Options) ([]client.ClientOpt, error) {
 		// Without --tlsservername the certificate must name the address's host.
 		u, err := url.Parse(opts.Address)
 		if err != nil {
-			return nil, err
+			return nil, tlsFiles{}, err
 		}
 		serverName = u.Hostname()
 	}
@@ -193,7 +224,7 @@ func tlsClientOpts(opts Options) ([]client.ClientOpt, error) {
 	if cert != "" || key != "" {
 		clientOpts = append(clientOpts, client.WithCredentials(cert, key))
 	}
-	return clientOpts, nil
+	return clientOpts, tlsFiles{caCert: caCert, cert: cert, key: key}, nil
 }
 
 // tlsFilesInDir finds the CA certificate, client certificate and key in dir,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/buildhost/buildctl/internal/address"
 )
 
 func TestIsConnectionError(t *testing.T) {
@@ -66,6 +69,61 @@ func TestTLSFilesInDir(t *testing.T) {
 }
 
 func TestTLSDirConflictsWithFiles(t *testing.T) {
-	_, err := tlsClientOpts(Options{Address: "tcp://127.0.0.1:1234", TLSDir: "/certs", TLSCACert: "/ca.pem"})
+	_, _, err := tlsClientOpts(Options{Address: "tcp://127.0.0.1:1234", TLSDir: "/certs", TLSCACert: "/ca.pem"})
 	require.EqualError(t, err, "cannot specify tlsdir and tlscacert/tlscert/tlskey at the same time")
+}
+
+func TestTLSFilesLoad(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
+	cases := []struct {
+		name    string
+		files   tlsFiles
+		wantErr bool
+	}{
+		{name: "none given", files: tlsFiles{}},
+		{name: "missing ca", files: tlsFiles{caCert: filepath.Join(dir, "ca.pem")}, wantErr: true},
+		{name: "ca without certificate", files: tlsFiles{caCert: notPEM}, wantErr: true},
+		{name: "missing key pair", files: tlsFiles{cert: filepath.Join(dir, "cert.pem"), key: filepath.Join(dir, "key.pem")}, wantErr: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.files.load()
+			if tc.wantErr {
+				require.Error(t, err)
+			} else {
+				require.NoError(t, err)
+			}
+		})
+	}
+}
+
+func TestProbeTransport(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	cases := []struct {
+		name   string
+		addr   string
+		reason address.Reason
+	}{
+		{name: "tcp refused", addr: "tcp://" + closed, reason: address.Refused},
+		{name: "host and port refused", addr: closed, reason: address.Refused},
+		{name: "tcp without port", addr: "tcp://127.0.0.1", reason: address.InvalidAddress},
+		{name: "unsupported scheme", addr: "http://" + closed + "/run/buildkit/buildkitd.sock", reason: address.InvalidAddress},
+		{name: "no scheme", addr: "buildkitd.sock", reason: address.InvalidAddress},
+		{name: "relative socket", addr: "unix://buildkitd.sock", reason: address.InvalidAddress},
+		{name: "missing socket", addr: "unix://" + filepath.Join(t.TempDir(), "missing.sock"), reason: address.NotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := probeTransport(context.Background(), tc.addr)
+			var pe *address.ProbeError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, tc.reason, pe.Reason, "error: %v", err)
+		})
+	}
 }

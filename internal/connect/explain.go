@@ -26,6 +26,9 @@ type attemptRecord struct {
 	// contact records whether the daemon responded, or is nil when New
 	// probed instead.
 	contact *contactTracker
+	// localFileErr is true when newErr comes from a TLS file that cannot be
+	// loaded, which no diagnosis of the address would fix.
+	localFileErr bool
 }
 
 // postMortemTimeout bounds the probe that Explain runs after a command
@@ -59,7 +62,7 @@ func Explain(err error) error {
 	lastMu.Lock()
 	r := last
 	lastMu.Unlock()
-	if r == nil || !isConnectionError(err, r.newErr) {
+	if r == nil || r.localFileErr || !isConnectionError(err, r.newErr) {
 		return err
 	}
 

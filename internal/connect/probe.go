@@ -14,9 +14,11 @@ import (
 
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/connhelper"
 	"github.com/moby/buildkit/util/appdefaults"
 	"github.com/moby/buildkit/util/grpcerrors"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/resolver"
 
 	"github.com/buildhost/buildctl/internal/address"
 )
@@ -31,9 +33,9 @@ type prober struct {
 	responded *client.Client
 }
 
-// probe implements address.Probe. A missing socket file is reported without
-// dialing. An existing socket is dialed once, so refused and denied
-// connections are told apart, and then asked for the daemon's info over gRPC.
+// probe implements address.Probe. The transport is checked first without
+// gRPC: a unix socket is looked up and dialed, a TCP host and port dialed, an
+// unsupported scheme rejected. Then the daemon is asked for its info.
 func (p *prober) probe(ctx context.Context, addr string) error {
 	if p.timeout > 0 {
 		var cancel context.CancelFunc
@@ -41,18 +43,15 @@ func (p *prober) probe(ctx context.Context, addr string) error {
 		defer cancel()
 	}
 
-	if path, ok := address.UnixPath(addr); ok {
-		if !filepath.IsAbs(path) {
-			return fmt.Errorf("invalid address: a unix socket address needs an absolute path, such as %s", appdefaults.Address)
-		}
-		if err := probeSocket(ctx, path); err != nil {
-			return err
-		}
+	if err := probeTransport(ctx, addr); err != nil {
+		return err
 	}
 
+	// client.New dials lazily, so its errors are about the address as
+	// written, such as a connection-helper URL without a container name.
 	c, err := client.New(ctx, addr, p.clientOpts...)
 	if err != nil {
-		return err
+		return &address.ProbeError{Reason: address.InvalidAddress, Err: err}
 	}
 	_, err = c.ControlClient().Info(ctx, &controlapi.InfoRequest{})
 	switch code := grpcerrors.Code(err); {
@@ -63,10 +62,91 @@ func (p *prober) probe(ctx context.Context, addr string) error {
 	case code == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
 		c.Close()
 		return &address.ProbeError{Reason: address.TimedOut, Err: err}
+	case code == codes.Unavailable && (strings.Contains(err.Error(), grpcDialFailure) || isHelperAddress(addr)):
+		// Nothing responded at all, so the listener's protocol is unknown. A
+		// connection helper's stream breaks the same way when its command
+		// exits, for example because the container does not exist.
+		c.Close()
+		return &address.ProbeError{Reason: address.DialFailed, Err: err}
 	default:
 		c.Close()
 		return &address.ProbeError{Reason: address.NotBuildKit, Err: err}
 	}
+}
+
+// grpcDialFailure is the text grpc-go puts in an Unavailable status when the
+// dialer itself failed, as opposed to a connection that was opened and then
+// broken by a listener that is not a gRPC server.
+const grpcDialFailure = "Error while dialing"
+
+// probeTransport checks what can be checked of addr without gRPC. It returns
+// nil for the schemes it cannot check, which connection helpers serve.
+func probeTransport(ctx context.Context, addr string) error {
+	if path, ok := address.UnixPath(addr); ok {
+		if !filepath.IsAbs(path) {
+			return &address.ProbeError{
+				Reason: address.InvalidAddress,
+				Err:    fmt.Errorf("a unix socket address needs an absolute path, such as %s", appdefaults.Address),
+			}
+		}
+		return probeSocket(ctx, path)
+	}
+	if hostPort, ok := address.TCPHostPort(addr); ok {
+		return probeTCP(ctx, hostPort)
+	}
+
+	scheme, _, found := strings.Cut(addr, "://")
+	if !found {
+		return &address.ProbeError{Reason: address.InvalidAddress, Err: errors.New("no scheme such as unix:// or tcp://")}
+	}
+	// A malformed URL, or a helper's URL without its container or host.
+	helper, err := connhelper.GetConnectionHelper(addr)
+	if err != nil {
+		return &address.ProbeError{Reason: address.InvalidAddress, Err: err}
+	}
+	if helper != nil {
+		return nil
+	}
+	// gRPC itself resolves dns:, passthrough: and unix-abstract: targets.
+	// Any other scheme makes it dial the whole address as a host name.
+	if resolver.Get(scheme) == nil {
+		return &address.ProbeError{Reason: address.InvalidAddress, Err: fmt.Errorf("unsupported scheme %q", scheme)}
+	}
+	return nil
+}
+
+// isHelperAddress reports whether a registered connection helper, such as
+// docker-container:// or ssh://, serves addr.
+func isHelperAddress(addr string) bool {
+	helper, err := connhelper.GetConnectionHelper(addr)
+	return err == nil && helper != nil
+}
+
+// probeTCP dials hostPort once.
+func probeTCP(ctx context.Context, hostPort string) error {
+	if _, _, err := net.SplitHostPort(hostPort); err != nil {
+		return &address.ProbeError{Reason: address.InvalidAddress, Err: err}
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", hostPort)
+	if err != nil {
+		return classifyTCPDialError(hostPort, err)
+	}
+	conn.Close()
+	return nil
+}
+
+// classifyTCPDialError turns the error of dialing hostPort into a
+// *address.ProbeError.
+func classifyTCPDialError(hostPort string, err error) error {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &address.ProbeError{Reason: address.Refused, Err: err, Host: hostPort}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return &address.ProbeError{Reason: address.TimedOut, Err: err, Host: hostPort}
+	}
+	return &address.ProbeError{Reason: address.DialFailed, Err: err, Host: hostPort}
 }
 
 // probeSocket checks the socket file at path and dials it once.

@@ -41,6 +41,8 @@ func DialRaw(ctx context.Context, opts Options) (net.Conn, error) {
 		}
 		if path, ok := address.UnixPath(addr); ok {
 			err = classifyDialError(path, err)
+		} else if hostPort, ok := address.TCPHostPort(addr); ok && strings.HasPrefix(addr, "tcp://") {
+			err = classifyTCPDialError(hostPort, err)
 		}
 		logrus.WithField("address", addr).WithError(err).Debug("buildkitd candidate did not accept")
 		attempts = append(attempts, address.Attempt{Address: addr, Err: err})
