@@ -57,10 +57,11 @@ func runBuild(ctx context.Context, globals *globalOptions, o *buildOptions) erro
 
 	if o.refFile != "" {
 		// The ref is written even when the build fails, so that a caller
-		// can look the build up in the daemon's history.
+		// can look the build up in the daemon's history. BuildKit's buildctl
+		// ignores a failed write, so it is only logged at debug level.
 		defer func() {
 			if err := continuity.AtomicWriteFile(o.refFile, []byte(solveOpt.Ref), 0o666); err != nil {
-				logrus.WithError(err).WithField("path", o.refFile).Warn("failed to write build ref file")
+				logrus.WithError(err).WithField("path", o.refFile).Debug("failed to write build ref file")
 			}
 		}()
 	}
