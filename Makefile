@@ -30,7 +30,7 @@ ifneq ($(REVISION),)
 LDFLAGS += -X $(VERSION_PKG).revision=$(REVISION)
 endif
 
-.PHONY: all build install mod reference old-daemon deps test unit integration integration-old conformance demo bench clean
+.PHONY: all build install mod reference old-daemon containerd deps test unit integration integration-old conformance demo bench clean
 
 all: build
 
@@ -76,6 +76,25 @@ $(OLD_DAEMON_DIR)/buildkitd:
 		-o $@.tmp ./cmd/buildkitd
 	mv $@.tmp $@
 
+# containerd and its runc shim, for the tests of buildkitd's containerd
+# worker (the path nerdctl takes when it shares containerd with buildkitd).
+# The version is the one go.mod selects, which is the one BuildKit requires.
+# The plugins the tests do not use are left out. containerd finds the shim
+# next to its own binary, so both go into one folder.
+CONTAINERD_VERSION := $(shell awk '$$1 == "github.com/containerd/containerd/v2" && $$2 ~ /^v/ { print $$2; exit }' go.mod)
+CONTAINERD_DIR ?= $(CACHE_HOME)/buildctl-reference/containerd-$(CONTAINERD_VERSION)
+CONTAINERD_TAGS ?= no_btrfs,no_cri,no_devmapper,no_zfs
+
+containerd: $(CONTAINERD_DIR)/containerd $(CONTAINERD_DIR)/containerd-shim-runc-v2
+
+$(CONTAINERD_DIR)/containerd $(CONTAINERD_DIR)/containerd-shim-runc-v2: | mod
+	@mkdir -p $(CONTAINERD_DIR)
+	cd "$$($(GO) list -m -f '{{.Dir}}' github.com/containerd/containerd/v2)" && \
+		GOFLAGS=-mod=mod $(GO) build -trimpath -tags $(CONTAINERD_TAGS) \
+		-ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$(CONTAINERD_VERSION)" \
+		-o $@.tmp ./cmd/$(notdir $@)
+	mv $@.tmp $@
+
 # System packages the integration tests, the conformance corpus and the demo
 # need (Debian names). Installs only what is missing.
 deps:
@@ -97,15 +116,15 @@ test: deps reference unit integration integration-old
 unit:
 	$(GO) test -count=1 ./cmd/... ./internal/...
 
-integration: reference
+integration: reference containerd
 	REFERENCE_BUILDCTL=$(REFERENCE_DIR)/buildctl BUILDKITD=$(REFERENCE_DIR)/buildkitd \
-		$(GO) test -count=1 -timeout 60m ./integration/...
+		CONTAINERD=$(CONTAINERD_DIR)/containerd $(GO) test -count=1 -timeout 60m ./integration/...
 
 # The same tests with the older daemon; the reference buildctl stays the
 # pinned version, so the comparisons are still against it.
-integration-old: reference old-daemon
+integration-old: reference old-daemon containerd
 	REFERENCE_BUILDCTL=$(REFERENCE_DIR)/buildctl BUILDKITD=$(OLD_DAEMON_DIR)/buildkitd \
-		$(GO) test -count=1 -timeout 60m ./integration/...
+		CONTAINERD=$(CONTAINERD_DIR)/containerd $(GO) test -count=1 -timeout 60m ./integration/...
 
 # Only the conformance corpus and the comparisons of usage errors and help.
 conformance: reference
