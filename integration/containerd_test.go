@@ -9,7 +9,10 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +74,23 @@ func TestContainerdWorker(t *testing.T) {
 		oursLayers := requireUnpackedImage(t, cli, "docker.io/library/demo:2")
 		require.Equal(t, 2, refLayers)
 		require.Equal(t, refLayers, oursLayers)
+	})
+
+	// nerdctl build --iidfile F passes an empty metadata file and writes
+	// its containerimage.digest to F.
+	t.Run("metadata file names the image", func(t *testing.T) {
+		dir := unpackContext(t)
+		oursKeys, oursDigest := buildWithMetadata(t, oursBin, bk, dir, "docker.io/library/demo:iid")
+		refKeys, refDigest := buildWithMetadata(t, referenceBin, bk, dir, "docker.io/library/demo:iidref")
+		require.Equal(t, refKeys, oursKeys)
+
+		ctx := context.Background()
+		refImage, err := cli.GetImage(ctx, "docker.io/library/demo:iidref")
+		require.NoError(t, err)
+		require.Equal(t, refImage.Target().Digest.String(), refDigest)
+		oursImage, err := cli.GetImage(ctx, "docker.io/library/demo:iid")
+		require.NoError(t, err)
+		require.Equal(t, oursImage.Target().Digest.String(), oursDigest, "containerimage.digest is the digest of the image in containerd")
 	})
 
 	t.Run("failing run builds no image", func(t *testing.T) {
@@ -136,6 +156,33 @@ func buildUnpacked(t *testing.T, bin string, d *daemon, dir, name string) nerdct
 	t.Helper()
 	args := nerdctlBuildArgs(d.addr, "auto", "type=image,unpack=true,name="+name, dir, nil, nil)
 	return execLikeNerdctl(t, bin, nerdctlCall{args: args, dir: dir})
+}
+
+// buildWithMetadata runs the build call of "nerdctl build --iidfile F -t
+// NAME ." and returns the sorted keys of the metadata file and the string
+// at containerimage.digest, the value nerdctl writes to F.
+func buildWithMetadata(t *testing.T, bin string, d *daemon, dir, name string) ([]string, string) {
+	t.Helper()
+	metadata := filepath.Join(t.TempDir(), "buildkit-meta-1")
+	require.NoError(t, os.WriteFile(metadata, nil, 0o600))
+	args := nerdctlBuildArgs(d.addr, "auto", "type=image,unpack=true,name="+name, dir, nil,
+		[]string{"--metadata-file=" + metadata})
+	res := execLikeNerdctl(t, bin, nerdctlCall{args: args, dir: dir})
+	require.Equal(t, 0, res.exitCode, "%s stderr: %s", bin, res.stderr)
+	require.Empty(t, res.stdout)
+
+	data, err := os.ReadFile(metadata)
+	require.NoError(t, err)
+	var meta map[string]any
+	require.NoError(t, json.Unmarshal(data, &meta), "metadata: %s", data)
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	digest, ok := meta["containerimage.digest"].(string)
+	require.True(t, ok, "containerimage.digest must be a string: %s", data)
+	return keys, digest
 }
 
 // requireUnpackedImage requires that containerd has image name, unpacked in
