@@ -19,7 +19,9 @@ REFERENCE_DIR ?= $(CACHE_HOME)/buildctl-reference/$(BUILDKIT_VERSION)
 
 # "buildctl --version" prints the version and the commit; nerdctl reads the
 # fourth field as the commit. Both come from git when this is a checkout.
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+# Without a release tag the version is v0.0.0-dev, so that nerdctl still
+# reads a version-shaped third field, and the commit stays in the fourth.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || echo v0.0.0-dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 VERSION_PKG := github.com/buildhost/buildctl/internal/version
 LDFLAGS := -s -w
@@ -100,7 +102,8 @@ $(CONTAINERD_DIR)/containerd $(CONTAINERD_DIR)/containerd-shim-runc-v2: | mod
 deps:
 	@missing=""; \
 	command -v runc >/dev/null || missing="$$missing runc"; \
-	[ -x /bin/busybox ] || missing="$$missing busybox-static"; \
+	dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || \
+		missing="$$missing busybox-static"; \
 	command -v jq >/dev/null || missing="$$missing jq"; \
 	command -v script >/dev/null || missing="$$missing bsdutils"; \
 	command -v unshare >/dev/null || missing="$$missing util-linux"; \
