@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +29,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/buildhost/buildctl/internal/connect"
+	"github.com/buildhost/buildctl/internal/tracing"
 	"github.com/buildhost/buildctl/internal/version"
 )
 
@@ -40,7 +42,19 @@ func init() {
 
 func main() {
 	app, globals := newApp()
-	err := app.Run(appcontext.Context(), os.Args)
+	ctx := appcontext.Context()
+	provider, err := tracing.New(ctx)
+	if err != nil {
+		os.Exit(printError(os.Stderr, false, err))
+	}
+	traceCommands(app, provider)
+
+	err = app.Run(ctx, os.Args)
+	// BuildKit's buildctl flushes the spans in its After hook, and urfave/cli
+	// adds a failure there to the command's error.
+	if finishErr := provider.Finish(err); finishErr != nil {
+		err = errors.Join(err, finishErr)
+	}
 	os.Exit(printError(os.Stderr, globals.debug, connect.Explain(err)))
 }
 

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/backoff"
 
 	"github.com/buildhost/buildctl/internal/address"
+	"github.com/buildhost/buildctl/internal/tracing"
 )
 
 // Options holds the global flags that select and secure the daemon connection.
@@ -63,6 +64,7 @@ func New(ctx context.Context, opts Options) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	clientOpts = append(tracing.ClientOptions(ctx), clientOpts...)
 
 	timeout := time.Duration(opts.TimeoutSeconds) * time.Second
 	if timeout < 0 {
