@@ -142,7 +142,100 @@ func TestReachPermissionDenied(t *testing.T) {
 	requireSameFailure(t, ours, ref)
 	require.Contains(t, ours.Stderr, "permission denied: socket has owner root (0), group root (0), mode 0660")
 	require.Contains(t, ours.Stderr, "buildctl runs as uid 65534 with groups 65534")
-	require.Contains(t, ours.Stderr, "join group root (0)")
+	require.NotContains(t, ours.Stderr, "join group", "members of gid 0 get root's files")
+	require.Contains(t, ours.Stderr, "ask root (0), the owner of "+sock+", to give a group of yours write permission")
+}
+
+// TestReachPermissionHints checks that joining the group is advised only
+// when the group's permission bits would grant the access.
+func TestReachPermissionHints(t *testing.T) {
+	requireDaemon(t)
+	bins := worldReadableBinaries(t)
+	const usersGID = 100
+
+	cases := []struct {
+		name string
+		// setUp creates the socket under dir and returns its path.
+		setUp    func(t *testing.T, dir string) string
+		wantHint string
+	}{
+		{
+			name: "socket group may write",
+			setUp: func(t *testing.T, dir string) string {
+				sock := filepath.Join(dir, "group.sock")
+				silentListener(t, sock)
+				require.NoError(t, os.Chown(sock, 0, usersGID))
+				require.NoError(t, os.Chmod(sock, 0o660))
+				return sock
+			},
+			wantHint: "join group users (100) and log in again",
+		},
+		{
+			name: "socket group may only read",
+			setUp: func(t *testing.T, dir string) string {
+				sock := filepath.Join(dir, "read-only.sock")
+				silentListener(t, sock)
+				require.NoError(t, os.Chown(sock, 0, usersGID))
+				require.NoError(t, os.Chmod(sock, 0o755))
+				return sock
+			},
+			wantHint: "to give a group of yours write permission on it",
+		},
+		{
+			name: "folder of owner only",
+			setUp: func(t *testing.T, dir string) string {
+				folder := filepath.Join(dir, "private")
+				require.NoError(t, os.Mkdir(folder, 0o700))
+				require.NoError(t, os.Chown(folder, 0, usersGID))
+				sock := filepath.Join(folder, "buildkitd.sock")
+				silentListener(t, sock)
+				return sock
+			},
+			wantHint: "so that you get search (x) permission",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sock := tc.setUp(t, worldReadableDir(t))
+			args := []string{"--reuid", "65534", "--regid", "65534", "--clear-groups"}
+			ours := run("setpriv", runOptions{Args: append(args, bins.ours, "--addr", "unix://"+sock, "debug", "workers")})
+			ref := run("setpriv", runOptions{Args: append(args, bins.ref, "--addr", "unix://"+sock, "debug", "workers")})
+
+			requireSameFailure(t, ours, ref)
+			require.Contains(t, ours.Stderr, tc.wantHint)
+			if !strings.HasPrefix(tc.wantHint, "join") {
+				require.NotContains(t, ours.Stderr, "join group")
+			}
+		})
+	}
+}
+
+// TestReachWaitBoundedByTimeout runs discovery with --wait where no daemon
+// listens: the whole wait, probing both candidates once a second, must end
+// after --timeout as BuildKit's buildctl does on its one address.
+func TestReachWaitBoundedByTimeout(t *testing.T) {
+	requireDaemon(t)
+	ns := newRunNamespace(t)
+	opts := runOptions{Args: []string{"--wait", "--timeout", "2", "debug", "workers"}}
+
+	start := time.Now()
+	ours := ns.run(oursBin, opts)
+	took := time.Since(start)
+
+	// The reference sometimes reports the expired deadline as a gRPC status
+	// instead, when it expires during a call, so it gets three tries to print
+	// the same first line.
+	var ref result
+	for range 3 {
+		ref = ns.run(referenceBin, opts)
+		if headLine(ref.Stderr) == headLine(ours.Stderr) {
+			break
+		}
+	}
+	requireSameFailure(t, ours, ref)
+	require.Less(t, took, 3*time.Second, "--timeout 2 must bound the whole wait")
+	require.Contains(t, ours.Stderr, "unix://"+defaultSocket+": not found")
+	require.Contains(t, ours.Stderr, "unix://"+nerdctlSocket+": not found")
 }
 
 func TestReachWaitForLateDaemon(t *testing.T) {

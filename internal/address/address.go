@@ -59,7 +59,20 @@ type Plan struct {
 	Addresses []string
 	// Given is true when the first address came from --addr or BUILDKIT_HOST.
 	Given bool
+	// Source names where the first address came from.
+	Source Source
 }
+
+// Source names where the first address of a plan came from, so advice can
+// name the setting to correct.
+type Source string
+
+// The sources of an address, in the order NewPlan consults them.
+const (
+	FromFlag      Source = "--addr"
+	FromEnv       Source = "BUILDKIT_HOST"
+	FromDiscovery Source = ""
+)
 
 // Fallback reports whether the plan has candidates after the first address.
 func (p Plan) Fallback() bool {
@@ -75,12 +88,12 @@ func (p Plan) Fallback() bool {
 // connection-helper schemes never fall back. With env.NoFallback the plan
 // holds exactly the address BuildKit's buildctl would use.
 func NewPlan(flagAddr string, flagSet bool, env Env) Plan {
-	given := ""
+	given, source := "", FromDiscovery
 	switch {
 	case flagSet:
-		given = flagAddr
+		given, source = flagAddr, FromFlag
 	case env.BuildkitHost != "":
-		given = env.BuildkitHost
+		given, source = env.BuildkitHost, FromEnv
 	}
 
 	if given == "" {
@@ -93,9 +106,9 @@ func NewPlan(flagAddr string, flagSet bool, env Env) Plan {
 
 	given = Normalize(given)
 	if env.NoFallback || !IsWellKnown(given, env) {
-		return Plan{Addresses: []string{given}, Given: true}
+		return Plan{Addresses: []string{given}, Given: true, Source: source}
 	}
-	return Plan{Addresses: dedupe(append([]string{given}, Candidates(env)...)), Given: true}
+	return Plan{Addresses: dedupe(append([]string{given}, Candidates(env)...)), Given: true, Source: source}
 }
 
 // Normalize turns a bare absolute path into a unix:// address and returns

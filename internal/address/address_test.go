@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -232,13 +233,13 @@ func TestFindOrder(t *testing.T) {
 
 func TestUnreachableKeepsFirstLine(t *testing.T) {
 	cmdErr := errors.New("failed to list workers: Unavailable: connection refused")
-	err := Unreachable(cmdErr, []Attempt{{Address: "unix:///a.sock", Err: &ProbeError{Reason: NotFound}}})
+	err := Unreachable(cmdErr, FromDiscovery, []Attempt{{Address: "unix:///a.sock", Err: &ProbeError{Reason: NotFound}}})
 
 	require.ErrorIs(t, err, ErrUnreachable)
 	require.ErrorIs(t, err, cmdErr)
 	require.Equal(t, cmdErr.Error(), firstLine(err.Error()))
-	require.Same(t, err, Unreachable(err, nil), "a second wrap must not add a second diagnosis")
-	require.NoError(t, Unreachable(nil, nil))
+	require.Same(t, err, Unreachable(err, FromDiscovery, nil), "a second wrap must not add a second diagnosis")
+	require.NoError(t, Unreachable(nil, FromDiscovery, nil))
 }
 
 func firstLine(s string) string {
@@ -248,4 +249,110 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+func TestNewPlanSource(t *testing.T) {
+	cases := []struct {
+		name    string
+		flag    string
+		flagSet bool
+		env     Env
+		want    Source
+	}{
+		{name: "discovery", want: FromDiscovery},
+		{name: "empty flag means discovery", flagSet: true, want: FromDiscovery},
+		{name: "flag", flag: "unix:///tmp/x.sock", flagSet: true, env: Env{BuildkitHost: "tcp://10.0.0.1:1234"}, want: FromFlag},
+		{name: "well-known flag", flag: "unix:///run/buildkit-default/buildkitd.sock", flagSet: true, want: FromFlag},
+		{name: "environment", env: Env{BuildkitHost: "unix:///tmp/x.sock"}, want: FromEnv},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, NewPlan(tc.flag, tc.flagSet, tc.env).Source)
+		})
+	}
+}
+
+func TestPoll(t *testing.T) {
+	const interval = 50 * time.Millisecond
+	// responded stands in wantReasons for an address that responded.
+	const responded Reason = -1
+	addrs := []string{"a", "b"}
+	cases := []struct {
+		name string
+		// probe returns the outcome of the n-th probe of addr, counting from 1.
+		probe       func(ctx context.Context, addr string, n int) error
+		wantChosen  string
+		wantReasons []Reason
+	}{
+		{
+			name: "responds in a later round",
+			probe: func(_ context.Context, addr string, n int) error {
+				if addr == "b" && n == 3 {
+					return nil
+				}
+				return &ProbeError{Reason: Refused}
+			},
+			wantChosen:  "b",
+			wantReasons: []Reason{Refused, responded},
+		},
+		{
+			name: "none responds",
+			probe: func(_ context.Context, addr string, n int) error {
+				return &ProbeError{Reason: NotFound}
+			},
+			wantReasons: []Reason{NotFound, NotFound},
+		},
+		{
+			name: "last reason of each address",
+			probe: func(ctx context.Context, addr string, n int) error {
+				switch {
+				case addr == "a" && n >= 2:
+					// The second round of a uses up the wait.
+					<-ctx.Done()
+					return &ProbeError{Reason: TimedOut}
+				case addr == "a":
+					return &ProbeError{Reason: Refused}
+				}
+				return &ProbeError{Reason: NotFound}
+			},
+			wantReasons: []Reason{TimedOut, NotFound},
+		},
+		{
+			name: "slow first address",
+			probe: func(ctx context.Context, addr string, n int) error {
+				<-ctx.Done()
+				return &ProbeError{Reason: TimedOut}
+			},
+			wantReasons: []Reason{TimedOut, NotProbed},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			calls := map[string]int{}
+			probe := func(ctx context.Context, addr string) error {
+				calls[addr]++
+				return tc.probe(ctx, addr, calls[addr])
+			}
+
+			start := time.Now()
+			chosen, attempts := Poll(ctx, addrs, probe, interval)
+			took := time.Since(start)
+
+			require.Equal(t, tc.wantChosen, chosen)
+			require.Less(t, took, 450*time.Millisecond, "the deadline must bound the whole wait")
+			require.Len(t, attempts, len(tc.wantReasons))
+			for i, want := range tc.wantReasons {
+				require.Equal(t, addrs[i], attempts[i].Address)
+				if want == responded {
+					require.NoError(t, attempts[i].Err, "address %s", addrs[i])
+					continue
+				}
+				var pe *ProbeError
+				require.ErrorAs(t, attempts[i].Err, &pe, "address %s", addrs[i])
+				require.Equal(t, want, pe.Reason, "address %s", addrs[i])
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 )
@@ -21,19 +22,22 @@ type UnreachableError struct {
 	Err error
 	// Attempts lists every address tried, in order.
 	Attempts []Attempt
+	// Source names where the first address came from.
+	Source Source
 }
 
-// Unreachable wraps err with the diagnosis of attempts. It returns err
-// unchanged when err is nil or already carries a diagnosis.
-func Unreachable(err error, attempts []Attempt) error {
+// Unreachable wraps err with the diagnosis of attempts, whose first address
+// came from source. It returns err unchanged when err is nil or already
+// carries a diagnosis.
+func Unreachable(err error, source Source, attempts []Attempt) error {
 	if err == nil || errors.Is(err, ErrUnreachable) {
 		return err
 	}
-	return &UnreachableError{Err: err, Attempts: attempts}
+	return &UnreachableError{Err: err, Attempts: attempts, Source: source}
 }
 
 func (e *UnreachableError) Error() string {
-	return e.Err.Error() + "\n" + Diagnose(e.Attempts)
+	return e.Err.Error() + "\n" + Diagnose(e.Attempts, e.Source)
 }
 
 func (e *UnreachableError) Unwrap() error {
@@ -49,15 +53,16 @@ func (e *UnreachableError) Is(target error) bool {
 // stack trace, then the diagnosis.
 func (e *UnreachableError) Format(s fmt.State, verb rune) {
 	if verb == 'v' && s.Flag('+') {
-		fmt.Fprintf(s, "%+v\n%s\n", e.Err, Diagnose(e.Attempts))
+		fmt.Fprintf(s, "%+v\n%s\n", e.Err, Diagnose(e.Attempts, e.Source))
 		return
 	}
 	io.WriteString(s, e.Error())
 }
 
 // Diagnose renders, for each attempt, the address and why it did not respond,
-// then the ways to fix it. The text has no trailing newline.
-func Diagnose(attempts []Attempt) string {
+// then the ways to fix it. source names where the first address came from.
+// The text has no trailing newline.
+func Diagnose(attempts []Attempt, source Source) string {
 	var b strings.Builder
 	if len(attempts) == 1 {
 		b.WriteString("buildctl could not reach buildkitd at this address:\n")
@@ -73,23 +78,23 @@ func Diagnose(attempts []Attempt) string {
 	}
 
 	b.WriteString("To fix it, do one of these:")
-	for _, fix := range fixes(attempts) {
+	for _, fix := range fixes(attempts, source) {
 		fmt.Fprintf(&b, "\n  - %s", fix)
 	}
 	return b.String()
 }
 
 // fixes lists the advice for attempts without repeats: how to run or reach
-// buildkitd at the kind of address tried, then the flags that choose the
-// address, then the groups that grant access to denied sockets.
-func fixes(attempts []Attempt) []string {
-	var out, groups []string
+// buildkitd at the kind of address tried, then how to correct the address,
+// then how to get access to denied sockets.
+func fixes(attempts []Attempt, source Source) []string {
+	var out, access []string
 	add := func(list *[]string, fix string) {
 		if !slices.Contains(*list, fix) {
 			*list = append(*list, fix)
 		}
 	}
-	socketAdvised := false
+	startAdvised := false
 	for _, a := range attempts {
 		var pe *ProbeError
 		errors.As(a.Err, &pe)
@@ -102,10 +107,11 @@ func fixes(attempts []Attempt) []string {
 				"or a connection helper URL such as docker-container://NAME")
 		case isUnix:
 			// Discovery tries many sockets, and starting the daemon on the
-			// first one, BuildKit's default, is enough.
-			if !socketAdvised {
+			// first one is enough. A denied socket is skipped, because a
+			// daemon most likely listens there already.
+			if !startAdvised && (pe == nil || pe.Reason != PermissionDenied) {
 				add(&out, "start buildkitd with --addr "+a.Address)
-				socketAdvised = true
+				startAdvised = true
 			}
 		case isTCP:
 			add(&out, fmt.Sprintf("check that buildkitd runs on %s and listens on port %s, for example started with "+
@@ -115,13 +121,47 @@ func fixes(attempts []Attempt) []string {
 		}
 
 		if pe != nil && pe.Reason == PermissionDenied {
-			group := "the group that owns the socket or its folder"
-			if pe.Socket != nil && pe.Socket.Group != "" {
-				group = "group " + pe.Socket.Group
-			}
-			add(&groups, fmt.Sprintf("join %s and log in again, or run buildctl as a member of it", group))
+			add(&access, accessFix(pe.Socket))
 		}
 	}
-	add(&out, "pass the daemon's address with --addr or the BUILDKIT_HOST environment variable")
-	return append(out, groups...)
+	add(&out, addressFix(source))
+	return append(out, access...)
+}
+
+// addressFix returns the advice to correct the setting that chose the first
+// address.
+func addressFix(source Source) string {
+	switch source {
+	case FromFlag:
+		return "if buildkitd listens at another address, correct --addr"
+	case FromEnv:
+		return "if buildkitd listens at another address, correct the BUILDKIT_HOST environment variable, " +
+			"or pass the address with --addr"
+	}
+	return "pass the daemon's address with --addr or the BUILDKIT_HOST environment variable"
+}
+
+// accessFix returns the advice for the socket or folder that denied access.
+// Joining its group helps only when the group's permission bits grant the
+// access, so that advice is given only then, and never for gid 0, whose
+// members get root's files.
+func accessFix(si *SocketInfo) string {
+	if si == nil {
+		return "ask the owner of the socket and its folders for access, or run buildctl as root"
+	}
+	need, access := os.FileMode(0o020), "write"
+	if si.Folder {
+		need, access = 0o010, "search (x)"
+	}
+	if si.Mode.Perm()&need != 0 && si.GID != 0 && !slices.Contains(si.CallerGroups, si.GID) {
+		return fmt.Sprintf("join group %s and log in again, or run buildctl as a member of it", si.Group)
+	}
+	if si.Folder {
+		return fmt.Sprintf("ask %s, the owner of %s, to change its mode or group so that you get %s permission, "+
+			"or run buildctl as root", si.Owner, si.Path, access)
+	}
+	// buildkitd creates its socket at each start, so a chmod of the file
+	// lasts only until the next start, while its --group flag persists.
+	return fmt.Sprintf("ask %s, the owner of %s, to give a group of yours %s permission on it, "+
+		"for example by starting buildkitd with --group, or run buildctl as root", si.Owner, si.Path, access)
 }

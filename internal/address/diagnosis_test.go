@@ -20,13 +20,30 @@ func TestDiagnose(t *testing.T) {
 			Path:         "/run/buildkit/buildkitd.sock",
 			Owner:        "root (0)",
 			Group:        "buildkit (998)",
+			GID:          998,
 			Mode:         os.ModeSocket | 0o660,
 			CallerUID:    1000,
 			CallerGroups: []int{1000, 27},
 		},
 	}
+	deniedBy := func(path string, folder bool, mode os.FileMode, group string, gid int) *ProbeError {
+		return &ProbeError{
+			Reason: PermissionDenied,
+			Socket: &SocketInfo{
+				Path:         path,
+				Folder:       folder,
+				Owner:        "root (0)",
+				Group:        group,
+				GID:          gid,
+				Mode:         mode,
+				CallerUID:    1000,
+				CallerGroups: []int{1000},
+			},
+		}
+	}
 	cases := []struct {
 		name     string
+		source   Source
 		attempts []Attempt
 	}{
 		{
@@ -60,19 +77,93 @@ func TestDiagnose(t *testing.T) {
 			},
 		},
 		{
-			name: "one stale socket",
+			name: "folder without group search",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock",
+					Err: deniedBy("/run/buildkit", true, os.ModeDir|0o700, "buildkit (998)", 998)},
+			},
+		},
+		{
+			name: "folder group grants search",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock",
+					Err: deniedBy("/run/buildkit", true, os.ModeDir|0o710, "buildkit (998)", 998)},
+			},
+		},
+		{
+			name: "socket without group write",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock",
+					Err: deniedBy("/run/buildkit/buildkitd.sock", false, os.ModeSocket|0o755, "buildkit (998)", 998)},
+				{Address: "unix:///run/buildkit-default/buildkitd.sock", Err: &ProbeError{Reason: NotFound}},
+			},
+		},
+		{
+			name: "socket of root group",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock",
+					Err: deniedBy("/run/buildkit/buildkitd.sock", false, os.ModeSocket|0o660, "root (0)", 0)},
+			},
+		},
+		{
+			name: "caller already in group",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock",
+					Err: deniedBy("/run/buildkit/buildkitd.sock", false, os.ModeSocket|0o660, "1000", 1000)},
+			},
+		},
+		{
+			name: "denied without details",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock", Err: &ProbeError{Reason: PermissionDenied}},
+			},
+		},
+		{
+			name:   "custom socket from flag",
+			source: FromFlag,
+			attempts: []Attempt{
+				{Address: "unix:///tmp/x.sock", Err: &ProbeError{Reason: NotFound}},
+			},
+		},
+		{
+			name:   "custom socket from env",
+			source: FromEnv,
+			attempts: []Attempt{
+				{Address: "unix:///tmp/x.sock", Err: &ProbeError{Reason: NotFound}},
+			},
+		},
+		{
+			name:   "given socket falls back",
+			source: FromFlag,
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit-default/buildkitd.sock", Err: &ProbeError{Reason: Refused}},
+				{Address: "unix:///run/buildkit/buildkitd.sock", Err: &ProbeError{Reason: NotFound}},
+			},
+		},
+		{
+			name: "wait ran out",
+			attempts: []Attempt{
+				{Address: "unix:///run/buildkit/buildkitd.sock", Err: &ProbeError{Reason: TimedOut}},
+				{Address: "unix:///run/buildkit-default/buildkitd.sock", Err: &ProbeError{Reason: NotProbed}},
+			},
+		},
+		{
+			name:   "one stale socket",
+			source: FromFlag,
 			attempts: []Attempt{
 				{Address: "unix:///tmp/bk/buildkitd.sock", Err: &ProbeError{Reason: Refused}},
 			},
 		},
 		{
-			name: "regular file",
+			name:   "regular file",
+			source: FromFlag,
 			attempts: []Attempt{
 				{Address: "unix:///tmp/bk/regular.sock", Err: &ProbeError{Reason: Refused, NotSocket: "regular file"}},
 			},
 		},
 		{
-			name: "tcp refused",
+			name:   "tcp refused",
+			source: FromFlag,
 			attempts: []Attempt{
 				{Address: "tcp://127.0.0.1:1234", Err: &ProbeError{
 					Reason: Refused,
@@ -82,7 +173,8 @@ func TestDiagnose(t *testing.T) {
 			},
 		},
 		{
-			name: "unsupported scheme",
+			name:   "unsupported scheme",
+			source: FromFlag,
 			attempts: []Attempt{
 				{Address: "http://127.0.0.1:1234/run/buildkit/buildkitd.sock", Err: &ProbeError{
 					Reason: InvalidAddress,
@@ -91,7 +183,8 @@ func TestDiagnose(t *testing.T) {
 			},
 		},
 		{
-			name: "helper dial failed",
+			name:   "helper dial failed",
+			source: FromFlag,
 			attempts: []Attempt{
 				{Address: "docker-container://buildkitd", Err: &ProbeError{
 					Reason: DialFailed,
@@ -100,7 +193,8 @@ func TestDiagnose(t *testing.T) {
 			},
 		},
 		{
-			name: "other error",
+			name:   "other error",
+			source: FromFlag,
 			attempts: []Attempt{
 				{Address: "tcp://127.0.0.1:1", Err: errors.New("dial tcp 127.0.0.1:1: connect: connection refused")},
 			},
@@ -108,7 +202,7 @@ func TestDiagnose(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Diagnose(tc.attempts)
+			got := Diagnose(tc.attempts, tc.source)
 			golden := filepath.Join("testdata", "diagnose-"+slug(tc.name)+".txt")
 			if *update {
 				require.NoError(t, os.WriteFile(golden, []byte(got+"\n"), 0o644))

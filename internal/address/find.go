@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
 )
 
 // Probe checks whether a BuildKit daemon responds at addr. It returns nil when
@@ -35,6 +38,37 @@ func Find(ctx context.Context, addrs []string, probe Probe) (string, []Attempt) 
 	return "", attempts
 }
 
+// Poll probes addrs in rounds, one interval apart, until one responds or ctx
+// ends, so the caller bounds the whole wait with ctx's deadline. It returns
+// the address that responded, or "" when none did.
+//
+// The attempts hold the latest outcome of every address in addrs, in order,
+// even when the last round ended early. An address that no round reached
+// before ctx ended gets a *ProbeError with Reason NotProbed.
+func Poll(ctx context.Context, addrs []string, probe Probe, interval time.Duration) (string, []Attempt) {
+	latest := make([]Attempt, len(addrs))
+	for i, addr := range addrs {
+		latest[i] = Attempt{Address: addr, Err: &ProbeError{Reason: NotProbed}}
+	}
+	for {
+		chosen, round := Find(ctx, addrs, probe)
+		// Find probes in the order of addrs, so round is a prefix of latest.
+		copy(latest, round)
+		if chosen != "" {
+			return chosen, latest[:len(round)]
+		}
+		if ctx.Err() != nil {
+			return "", latest
+		}
+		logrus.WithField("interval", interval).Debug("no buildkitd responded yet, probing again")
+		select {
+		case <-ctx.Done():
+			return "", latest
+		case <-time.After(interval):
+		}
+	}
+}
+
 // Reason classifies why an address did not respond.
 type Reason int
 
@@ -60,6 +94,9 @@ const (
 	// others do not cover, such as an unknown host or a connection helper
 	// that exited.
 	DialFailed
+	// NotProbed means the wait ended before the address was probed, because
+	// probing the addresses before it took the whole time.
+	NotProbed
 )
 
 // ProbeError is a probe failure with its Reason.
@@ -112,6 +149,8 @@ func (e *ProbeError) Error() string {
 		if e.Err != nil {
 			fmt.Fprintf(&b, ": %v", e.Err)
 		}
+	case NotProbed:
+		b.WriteString("not probed: the wait timed out before buildctl probed this address")
 	case DialFailed:
 		b.WriteString("dial failed")
 		if e.Err != nil {
@@ -141,7 +180,10 @@ type SocketInfo struct {
 	Folder bool
 	Owner  string
 	Group  string
-	Mode   os.FileMode
+	// GID is the numeric id of Group. Zero means the root group, so a
+	// SocketInfo whose GID is unknown is never advised as a group to join.
+	GID  int
+	Mode os.FileMode
 	// CallerUID is the effective user id of buildctl.
 	CallerUID int
 	// CallerGroups are the group ids of buildctl, the effective group first.

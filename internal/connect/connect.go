@@ -77,7 +77,7 @@ func New(ctx context.Context, opts Options) (*client.Client, error) {
 		dialOpts := append(slices.Clip(withConnectTimeout(clientOpts, addr, timeout)), contact.clientOpts()...)
 		p := &prober{clientOpts: dialOpts, timeout: timeout}
 		c, err := dial(ctx, addr, opts.Wait, p)
-		rec := &attemptRecord{addresses: plan.Addresses, prober: p, newErr: err, contact: contact}
+		rec := &attemptRecord{addresses: plan.Addresses, source: plan.Source, prober: p, newErr: err, contact: contact}
 		// client.New loads the TLS files before it dials, and fails with
 		// BuildKit's wording naming the file. No daemon was involved then.
 		rec.localFileErr = err != nil && files.load() != nil
@@ -111,42 +111,58 @@ func dial(ctx context.Context, addr string, wait bool, p *prober) (*client.Clien
 
 // dialFirstAnswering probes the plan's addresses in order and returns a
 // client for the first that responds. With wait, it probes again every second
-// until one responds or the timeout expires.
+// until one responds or the timeout expires, and the timeout bounds the whole
+// wait, as it bounds BuildKit's buildctl waiting on its one address.
 func dialFirstAnswering(ctx context.Context, plan address.Plan, wait bool, clientOpts []client.ClientOpt, timeout time.Duration) (*client.Client, error) {
-	probeCtx := ctx
-	if wait && timeout > 0 {
-		var cancel context.CancelFunc
-		probeCtx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
-
 	first := plan.Addresses[0]
 	p := &prober{clientOpts: withConnectTimeout(clientOpts, first, timeout), timeout: timeout}
-	for {
-		chosen, attempts := address.Find(probeCtx, plan.Addresses, p.probe)
-		logAttempts(attempts)
-		if chosen != "" {
-			if chosen != first {
-				logrus.WithFields(logrus.Fields{"requested": first, "address": chosen}).
-					Debug("buildkitd did not respond at the first address, using a fallback candidate")
-			}
-			record(&attemptRecord{addresses: plan.Addresses, attempts: attempts})
-			return p.responded, nil
-		}
-		if !wait || probeCtx.Err() != nil {
-			record(&attemptRecord{addresses: plan.Addresses, attempts: attempts, unreachable: true})
-			break
-		}
-		logrus.Debug("no buildkitd responded yet, probing again in one second")
-		select {
-		case <-probeCtx.Done():
-		case <-time.After(time.Second):
-		}
+	probe := func(ctx context.Context, addr string) error {
+		err := p.probe(ctx, addr)
+		logAttempt(addr, err)
+		return err
 	}
 
-	// No candidate responded: let the command fail against the first address,
-	// as BuildKit's buildctl would, so that its error text stays the same.
-	return dial(ctx, first, wait, p)
+	if !wait {
+		chosen, attempts := address.Find(ctx, plan.Addresses, probe)
+		if chosen != "" {
+			return useResponding(plan, p, chosen, attempts), nil
+		}
+		record(&attemptRecord{addresses: plan.Addresses, source: plan.Source, attempts: attempts, unreachable: true})
+		// No candidate responded: let the command fail against the first
+		// address, as BuildKit's buildctl would, so that its error text stays
+		// the same.
+		return dial(ctx, first, false, p)
+	}
+
+	waitCtx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	chosen, attempts := address.Poll(waitCtx, plan.Addresses, probe, time.Second)
+	if chosen != "" {
+		return useResponding(plan, p, chosen, attempts), nil
+	}
+	record(&attemptRecord{addresses: plan.Addresses, source: plan.Source, attempts: attempts, unreachable: true})
+	// BuildKit's buildctl, waiting on an address where nothing responds,
+	// fails with the cause of its expired context once the timeout passes.
+	// NOTE: a first address that accepts connections but never responds
+	// makes BuildKit's buildctl fail with a gRPC DeadlineExceeded status
+	// instead, after gRPC's 20-second connect timeout; this error differs
+	// from it in that case.
+	return nil, context.Cause(waitCtx)
+}
+
+// useResponding records the attempts that found chosen and returns the
+// prober's client for it.
+func useResponding(plan address.Plan, p *prober, chosen string, attempts []address.Attempt) *client.Client {
+	if chosen != plan.Addresses[0] {
+		logrus.WithFields(logrus.Fields{"requested": plan.Addresses[0], "address": chosen}).
+			Debug("buildkitd did not respond at the first address, using a fallback candidate")
+	}
+	record(&attemptRecord{addresses: plan.Addresses, source: plan.Source, attempts: attempts})
+	return p.responded
 }
 
 // withConnectTimeout bounds the gRPC handshake on unix sockets by timeout,
@@ -161,14 +177,12 @@ func withConnectTimeout(opts []client.ClientOpt, addr string, timeout time.Durat
 	return append(slices.Clip(opts), client.WithGRPCDialOption(grpc.WithConnectParams(params)))
 }
 
-func logAttempts(attempts []address.Attempt) {
-	for _, a := range attempts {
-		entry := logrus.WithField("address", a.Address)
-		if a.Err != nil {
-			entry.WithError(a.Err).Debug("buildkitd candidate did not respond")
-		} else {
-			entry.Debug("buildkitd candidate responded")
-		}
+func logAttempt(addr string, err error) {
+	entry := logrus.WithField("address", addr)
+	if err != nil {
+		entry.WithError(err).Debug("buildkitd candidate did not respond")
+	} else {
+		entry.Debug("buildkitd candidate responded")
 	}
 }
 

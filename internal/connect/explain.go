@@ -15,6 +15,8 @@ import (
 // attemptRecord is the list of addresses the last call of New tried, with their outcomes.
 type attemptRecord struct {
 	addresses []string
+	// source names where the first address came from.
+	source address.Source
 	// attempts holds the probe results, or nil when New did not probe.
 	attempts []address.Attempt
 	// unreachable is true when probing found no daemon.
@@ -70,7 +72,7 @@ func Explain(err error) error {
 		if !r.unreachable {
 			return err
 		}
-		return address.Unreachable(err, r.attempts)
+		return address.Unreachable(err, r.source, r.attempts)
 	}
 
 	// A daemon that responded before the error was reachable at the address,
@@ -93,7 +95,7 @@ func Explain(err error) error {
 		p.responded.Close()
 		return err
 	}
-	return address.Unreachable(err, []address.Attempt{{Address: addr, Err: probeErr}})
+	return address.Unreachable(err, r.source, []address.Attempt{{Address: addr, Err: probeErr}})
 }
 
 // isConnectionError reports whether err means the daemon was not reached,

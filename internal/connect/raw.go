@@ -47,7 +47,7 @@ func DialRaw(ctx context.Context, opts Options) (net.Conn, error) {
 		logrus.WithField("address", addr).WithError(err).Debug("buildkitd candidate did not accept")
 		attempts = append(attempts, address.Attempt{Address: addr, Err: err})
 	}
-	return nil, address.Unreachable(firstErr, attempts)
+	return nil, address.Unreachable(firstErr, plan.Source, attempts)
 }
 
 func dialStream(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {

@@ -24,6 +24,7 @@ func socketInfo(path string, info fs.FileInfo) *address.SocketInfo {
 	if st, ok := info.Sys().(*syscall.Stat_t); ok {
 		si.Owner = userName(st.Uid)
 		si.Group = groupName(st.Gid)
+		si.GID = int(st.Gid)
 	}
 	si.CallerGroups = append(si.CallerGroups, os.Getegid())
 	if groups, err := os.Getgroups(); err == nil {
