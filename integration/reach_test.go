@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 )
 
 // headLine returns the first line of s.
@@ -633,6 +634,45 @@ func freeTCPPort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// TestReachTCPRefused checks that a TCP port where nothing listens is
+// reported as refused, not as a listener of another protocol.
+func TestReachTCPRefused(t *testing.T) {
+	requireDaemon(t)
+	addr := fmt.Sprintf("tcp://127.0.0.1:%d", freeTCPPort(t))
+	opts := runOptions{Args: []string{"--addr", addr, "debug", "workers"}}
+	ours := run(oursBin, opts)
+	ref := run(referenceBin, opts)
+
+	requireSameFailure(t, ours, ref)
+	require.Contains(t, ours.Stderr, addr+": connection refused: nothing listens on")
+	require.NotContains(t, ours.Stderr, "not a BuildKit daemon")
+}
+
+// TestReachSkipsOtherGRPCServer puts a gRPC server without BuildKit's
+// services on BuildKit's default socket: discovery must report it as not a
+// BuildKit daemon and use the daemon on nerdctl's socket.
+func TestReachSkipsOtherGRPCServer(t *testing.T) {
+	requireDaemon(t)
+	ns := newRunNamespace(t)
+	ns.startDaemon(t, nerdctlSocket)
+	ns.sh(t, "mkdir -p "+filepath.Dir(defaultSocket))
+	// The namespace's /run is reachable from here through the holder's root.
+	l, err := net.Listen("unix", fmt.Sprintf("/proc/%d/root%s", ns.holder.Process.Pid, defaultSocket))
+	require.NoError(t, err)
+	server := grpc.NewServer()
+	go server.Serve(l)
+	t.Cleanup(server.Stop)
+
+	direct := ns.run(referenceBin, runOptions{Args: []string{"--addr", "unix://" + nerdctlSocket, "debug", "workers"}})
+	require.Zero(t, direct.ExitCode, direct.Stderr)
+	ours := ns.run(oursBin, runOptions{Args: []string{"--debug", "debug", "workers"}})
+	require.Zero(t, ours.ExitCode, ours.Stderr)
+	require.Equal(t, direct.Stdout, ours.Stdout)
+	require.Contains(t, ours.Stderr, "not a BuildKit daemon")
+	require.Contains(t, ours.Stderr, "unknown service")
+	require.Contains(t, ours.Stderr, `address="unix://`+nerdctlSocket+`"`)
+}
+
 func TestReachTLS(t *testing.T) {
 	requireDaemon(t)
 	dir := t.TempDir()
@@ -682,6 +722,8 @@ func TestReachTLS(t *testing.T) {
 				require.Equal(t, headLine(ref.Stderr), headLine(ours.Stderr))
 				require.Contains(t, headLine(ours.Stderr), "certificate signed by unknown authority")
 			}
+			require.Contains(t, ours.Stderr, addr+": TLS handshake failed")
+			require.NotContains(t, ours.Stderr, "not a BuildKit daemon")
 		})
 	}
 }

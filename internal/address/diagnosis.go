@@ -105,6 +105,10 @@ func fixes(attempts []Attempt, source Source) []string {
 		case pe != nil && pe.Reason == InvalidAddress, isTCP && splitErr != nil:
 			add(&out, "use an address of the form unix:///path/to/buildkitd.sock or tcp://HOST:PORT, "+
 				"or a connection helper URL such as docker-container://NAME")
+		case pe != nil && pe.Reason == TLSFailed:
+			add(&out, "check that --tlscacert names the CA that signed the daemon's certificate, that the certificate "+
+				"names the address's host or --tlsservername, that --tlscert and --tlskey hold a client certificate "+
+				"that the daemon's CA signed, and that buildkitd listens with TLS")
 		case isUnix:
 			// Discovery tries many sockets, and starting the daemon on the
 			// first one is enough. A denied socket is skipped, because a

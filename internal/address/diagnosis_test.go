@@ -173,6 +173,38 @@ func TestDiagnose(t *testing.T) {
 			},
 		},
 		{
+			name:   "tcp no route",
+			source: FromEnv,
+			attempts: []Attempt{
+				{Address: "tcp://192.0.2.1:1234", Err: &ProbeError{
+					Reason: NoRoute,
+					Host:   "192.0.2.1:1234",
+					Err:    errors.New("dial tcp 192.0.2.1:1234: connect: no route to host"),
+				}},
+			},
+		},
+		{
+			name:   "tls handshake failed",
+			source: FromFlag,
+			attempts: []Attempt{
+				{Address: "tcp://127.0.0.1:1234", Err: &ProbeError{
+					Reason: TLSFailed,
+					Err: errors.New(`Unavailable: connection error: desc = "transport: authentication handshake failed: ` +
+						`tls: failed to verify certificate: x509: certificate signed by unknown authority"`),
+				}},
+			},
+		},
+		{
+			name:   "other grpc service",
+			source: FromFlag,
+			attempts: []Attempt{
+				{Address: "tcp://127.0.0.1:1234", Err: &ProbeError{
+					Reason: NotBuildKit,
+					Err:    errors.New("Unimplemented: unknown service moby.buildkit.v1.Control"),
+				}},
+			},
+		},
+		{
 			name:   "unsupported scheme",
 			source: FromFlag,
 			attempts: []Attempt{

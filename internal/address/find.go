@@ -94,6 +94,12 @@ const (
 	// others do not cover, such as an unknown host or a connection helper
 	// that exited.
 	DialFailed
+	// NoRoute means the network has no path to the TCP host.
+	NoRoute
+	// TLSFailed means the connection was opened but TLS failed: the CA
+	// does not sign the daemon's certificate, the daemon rejected the client
+	// certificate, or the daemon listens without TLS.
+	TLSFailed
 	// NotProbed means the wait ended before the address was probed, because
 	// probing the addresses before it took the whole time.
 	NotProbed
@@ -146,6 +152,13 @@ func (e *ProbeError) Error() string {
 		}
 	case InvalidAddress:
 		b.WriteString("invalid address")
+		if e.Err != nil {
+			fmt.Fprintf(&b, ": %v", e.Err)
+		}
+	case NoRoute:
+		fmt.Fprintf(&b, "no route to host: the network has no path to %s", e.Host)
+	case TLSFailed:
+		b.WriteString("TLS handshake failed")
 		if e.Err != nil {
 			fmt.Fprintf(&b, ": %v", e.Err)
 		}

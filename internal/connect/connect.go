@@ -75,7 +75,7 @@ func New(ctx context.Context, opts Options) (*client.Client, error) {
 		addr := plan.Addresses[0]
 		contact := &contactTracker{}
 		dialOpts := append(slices.Clip(withConnectTimeout(clientOpts, addr, timeout)), contact.clientOpts()...)
-		p := &prober{clientOpts: dialOpts, timeout: timeout}
+		p := &prober{clientOpts: dialOpts, timeout: timeout, tls: files.given()}
 		c, err := dial(ctx, addr, opts.Wait, p)
 		rec := &attemptRecord{addresses: plan.Addresses, source: plan.Source, prober: p, newErr: err, contact: contact}
 		// client.New loads the TLS files before it dials, and fails with
@@ -84,7 +84,7 @@ func New(ctx context.Context, opts Options) (*client.Client, error) {
 		record(rec)
 		return c, err
 	}
-	return dialFirstAnswering(ctx, plan, opts.Wait, clientOpts, timeout)
+	return dialFirstAnswering(ctx, plan, opts.Wait, clientOpts, timeout, files.given())
 }
 
 // dial connects to addr the way BuildKit's buildctl does: the timeout bounds
@@ -113,9 +113,9 @@ func dial(ctx context.Context, addr string, wait bool, p *prober) (*client.Clien
 // client for the first that responds. With wait, it probes again every second
 // until one responds or the timeout expires, and the timeout bounds the whole
 // wait, as it bounds BuildKit's buildctl waiting on its one address.
-func dialFirstAnswering(ctx context.Context, plan address.Plan, wait bool, clientOpts []client.ClientOpt, timeout time.Duration) (*client.Client, error) {
+func dialFirstAnswering(ctx context.Context, plan address.Plan, wait bool, clientOpts []client.ClientOpt, timeout time.Duration, useTLS bool) (*client.Client, error) {
 	first := plan.Addresses[0]
-	p := &prober{clientOpts: withConnectTimeout(clientOpts, first, timeout), timeout: timeout}
+	p := &prober{clientOpts: withConnectTimeout(clientOpts, first, timeout), timeout: timeout, tls: useTLS}
 	probe := func(ctx context.Context, addr string) error {
 		err := p.probe(ctx, addr)
 		logAttempt(addr, err)
@@ -189,6 +189,11 @@ func logAttempt(addr string, err error) {
 // tlsFiles holds the paths of the TLS files in use; empty means not given.
 type tlsFiles struct {
 	caCert, cert, key string
+}
+
+// given reports whether any TLS file is in use, so connections use TLS.
+func (f tlsFiles) given() bool {
+	return f.caCert != "" || f.cert != "" || f.key != ""
 }
 
 // load reads and parses the files the way client.New does and returns the

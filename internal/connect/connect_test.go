@@ -7,8 +7,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
+	// The helper registers docker-container://, as main's imports do.
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -124,6 +127,120 @@ func TestProbeTransport(t *testing.T) {
 			var pe *address.ProbeError
 			require.ErrorAs(t, err, &pe)
 			require.Equal(t, tc.reason, pe.Reason, "error: %v", err)
+		})
+	}
+}
+
+func TestClassifyInfoError(t *testing.T) {
+	const tcpAddr = "tcp://127.0.0.1:1234"
+	cases := []struct {
+		name string
+		addr string
+		err  error
+		tls  bool
+		// responded is true when the error shows a BuildKit daemon.
+		responded bool
+		reason    address.Reason
+	}{
+		{name: "no error", addr: tcpAddr, responded: true},
+		{
+			name:      "old buildkit without Info",
+			addr:      tcpAddr,
+			err:       status.Error(codes.Unimplemented, "unknown method Info for service moby.buildkit.v1.Control"),
+			responded: true,
+		},
+		{
+			name:   "other grpc service",
+			addr:   tcpAddr,
+			err:    status.Error(codes.Unimplemented, "unknown service moby.buildkit.v1.Control"),
+			reason: address.NotBuildKit,
+		},
+		{
+			name:   "http server",
+			addr:   tcpAddr,
+			err:    status.Error(codes.Unavailable, `connection error: desc = "error reading server preface: http2: frame too large"`),
+			reason: address.NotBuildKit,
+		},
+		{
+			name: "tls handshake",
+			addr: tcpAddr,
+			err: status.Error(codes.Unavailable, `connection error: desc = "transport: authentication handshake failed: `+
+				`tls: first record does not look like a TLS handshake"`),
+			reason: address.TLSFailed,
+		},
+		{
+			name:   "client certificate rejected",
+			addr:   tcpAddr,
+			err:    status.Error(codes.Unavailable, "write tcp 127.0.0.1:36762->127.0.0.1:1234: write: broken pipe"),
+			tls:    true,
+			reason: address.TLSFailed,
+		},
+		{
+			name:   "connection closed without tls",
+			addr:   tcpAddr,
+			err:    status.Error(codes.Unavailable, "write tcp 127.0.0.1:36762->127.0.0.1:1234: write: broken pipe"),
+			reason: address.NotBuildKit,
+		},
+		{
+			name:   "dial failure",
+			addr:   tcpAddr,
+			err:    status.Error(codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1234: connect: connection refused"`),
+			reason: address.DialFailed,
+		},
+		{
+			name:   "helper exited",
+			addr:   "docker-container://buildkitd",
+			err:    status.Error(codes.Unavailable, "connection closed"),
+			reason: address.DialFailed,
+		},
+		{
+			name:   "deadline",
+			addr:   tcpAddr,
+			err:    status.Error(codes.DeadlineExceeded, "context deadline exceeded"),
+			reason: address.TimedOut,
+		},
+		{
+			name:   "rejected by server",
+			addr:   tcpAddr,
+			err:    status.Error(codes.Unauthenticated, "missing credentials"),
+			reason: address.ReasonOther,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := classifyInfoError(tc.addr, tc.err, tc.tls)
+			if tc.responded {
+				require.NoError(t, err)
+				return
+			}
+			var pe *address.ProbeError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, tc.reason, pe.Reason, "error: %v", err)
+			require.ErrorIs(t, err, tc.err)
+		})
+	}
+}
+
+func TestClassifyTCPDialError(t *testing.T) {
+	cases := []struct {
+		name   string
+		err    error
+		reason address.Reason
+	}{
+		{name: "refused", err: syscall.ECONNREFUSED, reason: address.Refused},
+		{name: "host unreachable", err: syscall.EHOSTUNREACH, reason: address.NoRoute},
+		{name: "network unreachable", err: syscall.ENETUNREACH, reason: address.NoRoute},
+		{name: "deadline", err: context.DeadlineExceeded, reason: address.TimedOut},
+		{name: "unknown host", err: &net.DNSError{Err: "no such host", Name: "nowhere.invalid", IsNotFound: true}, reason: address.DialFailed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dialErr := &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: tc.err}}
+			err := classifyTCPDialError("192.0.2.1:1234", dialErr)
+			var pe *address.ProbeError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, tc.reason, pe.Reason, "error: %v", err)
+			require.Equal(t, "192.0.2.1:1234", pe.Host)
 		})
 	}
 }

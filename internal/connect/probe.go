@@ -29,6 +29,8 @@ type prober struct {
 	clientOpts []client.ClientOpt
 	// timeout bounds each probe; zero means no bound.
 	timeout time.Duration
+	// tls is true when the client connects with TLS.
+	tls bool
 	// responded is the client of the last address that responded, or nil.
 	responded *client.Client
 }
@@ -54,25 +56,62 @@ func (p *prober) probe(ctx context.Context, addr string) error {
 		return &address.ProbeError{Reason: address.InvalidAddress, Err: err}
 	}
 	_, err = c.ControlClient().Info(ctx, &controlapi.InfoRequest{})
-	switch code := grpcerrors.Code(err); {
-	case err == nil, code == codes.Unimplemented:
+	if err = classifyInfoError(addr, err, p.tls); err != nil {
+		c.Close()
+		return err
+	}
+	p.responded = c
+	return nil
+}
+
+// classifyInfoError turns the error of the Info call that probes addr into
+// a *address.ProbeError, or returns nil when a BuildKit daemon responded.
+// Only errors that show another protocol at the address count as NotBuildKit.
+// useTLS reports whether the client connects with TLS.
+func classifyInfoError(addr string, err error, useTLS bool) error {
+	if err == nil {
+		return nil
+	}
+	code := grpcerrors.Code(err)
+	switch {
+	case code == codes.Unimplemented && strings.Contains(err.Error(), grpcUnknownService):
+		// A gRPC server without BuildKit's control service.
+		return &address.ProbeError{Reason: address.NotBuildKit, Err: err}
+	case code == codes.Unimplemented:
 		// BuildKit before v0.11 has no Info call, but it responded.
-		p.responded = c
 		return nil
 	case code == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
-		c.Close()
 		return &address.ProbeError{Reason: address.TimedOut, Err: err}
+	case code == codes.Unavailable && strings.Contains(err.Error(), grpcTLSFailure):
+		return &address.ProbeError{Reason: address.TLSFailed, Err: err}
 	case code == codes.Unavailable && (strings.Contains(err.Error(), grpcDialFailure) || isHelperAddress(addr)):
 		// Nothing responded at all, so the listener's protocol is unknown. A
 		// connection helper's stream breaks the same way when its command
 		// exits, for example because the container does not exist.
-		c.Close()
 		return &address.ProbeError{Reason: address.DialFailed, Err: err}
-	default:
-		c.Close()
+	case code == codes.Unavailable && useTLS:
+		// The TLS handshake succeeded, so the listener speaks TLS. A daemon
+		// that requires a client certificate closes the connection once the
+		// handshake shows that the client sent none or an untrusted one.
+		return &address.ProbeError{Reason: address.TLSFailed, Err: err}
+	case code == codes.Unavailable:
+		// The connection was opened, but the listener closed it or sent
+		// something other than an HTTP/2 server preface.
 		return &address.ProbeError{Reason: address.NotBuildKit, Err: err}
 	}
+	// A gRPC server responded with an error, such as a proxy that rejects
+	// the caller, so the protocol is right.
+	return &address.ProbeError{Reason: address.ReasonOther, Err: fmt.Errorf("the Info call failed: %w", err)}
 }
+
+// grpcUnknownService is the text of the Unimplemented status that a gRPC
+// server returns for a service it does not register. BuildKit releases that
+// predate the Info call return "unknown method" instead.
+const grpcUnknownService = "unknown service"
+
+// grpcTLSFailure is the text grpc-go puts in an Unavailable status when the
+// TLS handshake of a new connection failed.
+const grpcTLSFailure = "authentication handshake failed"
 
 // grpcDialFailure is the text grpc-go puts in an Unavailable status when the
 // dialer itself failed, as opposed to a connection that was opened and then
@@ -145,6 +184,8 @@ func classifyTCPDialError(hostPort string, err error) error {
 		return &address.ProbeError{Reason: address.Refused, Err: err, Host: hostPort}
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return &address.ProbeError{Reason: address.TimedOut, Err: err, Host: hostPort}
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return &address.ProbeError{Reason: address.NoRoute, Err: err, Host: hostPort}
 	}
 	return &address.ProbeError{Reason: address.DialFailed, Err: err, Host: hostPort}
 }
