@@ -33,7 +33,6 @@ func runBuild(ctx context.Context, globals *globalOptions, o *buildOptions) erro
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	files, err := openReportFiles(o)
 	if err != nil {

@@ -50,7 +50,6 @@ func runDebugCtl(ctx context.Context, globals *globalOptions, change history.Cha
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	if err := change.Validate(); err != nil {
 		return err

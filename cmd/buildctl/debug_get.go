@@ -36,7 +36,6 @@ func runDebugGet(ctx context.Context, globals *globalOptions, args []string, w i
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	return blob.Copy(ctx, c.ContentClient(), ocispecs.Descriptor{Digest: dgst}, w)
 }

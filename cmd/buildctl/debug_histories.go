@@ -39,7 +39,6 @@ func runDebugHistories(ctx context.Context, globals *globalOptions, opts *debugH
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	if opts.format == "" {
 		table := history.NewListTable(w)

@@ -39,7 +39,6 @@ func runDebugInfo(ctx context.Context, globals *globalOptions, opts *debugInfoOp
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	info, err := c.Info(ctx)
 	if err != nil {

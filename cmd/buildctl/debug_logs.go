@@ -52,7 +52,6 @@ func runDebugLogs(ctx context.Context, globals *globalOptions, opts *debugLogsOp
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	if opts.trace {
 		return history.WriteTrace(ctx, c, ref, os.Stdout)

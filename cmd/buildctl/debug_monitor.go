@@ -38,7 +38,6 @@ func runDebugMonitor(ctx context.Context, globals *globalOptions, opts history.M
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	return history.Monitor(ctx, c.ControlClient(), opts, w)
 }

@@ -53,7 +53,6 @@ func runDebugWorkers(ctx context.Context, globals *globalOptions, opts *debugWor
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	workers, err := c.ListWorkers(ctx, client.WithFilter(opts.filters))
 	if err != nil {

@@ -53,7 +53,6 @@ func runDiskUsage(ctx context.Context, globals *globalOptions, opts *diskUsageOp
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	records, err := c.DiskUsage(ctx, client.WithFilter(opts.filters))
 	if err != nil {

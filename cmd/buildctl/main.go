@@ -55,6 +55,12 @@ func main() {
 	if finishErr := provider.Finish(err); finishErr != nil {
 		err = errors.Join(err, finishErr)
 	}
+	// The flush above sends spans over the clients' connections, so they
+	// close only now. BuildKit's buildctl leaves them open until it exits,
+	// and a failed close changes neither its output nor its exit code.
+	if closeErr := connect.Close(); closeErr != nil {
+		logrus.WithError(closeErr).Debug("closing the buildkitd connection failed")
+	}
 	os.Exit(printError(os.Stderr, globals.debug, connect.Explain(err)))
 }
 

@@ -107,7 +107,6 @@ func runPrune(ctx context.Context, globals *globalOptions, opts *pruneOptions, w
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	var tmpl *template.Template
 	if opts.format != "" {

@@ -39,7 +39,6 @@ func runPruneHistories(ctx context.Context, globals *globalOptions, opts *pruneH
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	if opts.format == "" {
 		table := history.NewPruneTable(w)

@@ -52,7 +52,9 @@ func DefaultAddress() string {
 	return appdefaults.Address
 }
 
-// New returns a client for the daemon that opts select. The caller closes it.
+// New returns a client for the daemon that opts select. The caller does not
+// close it: Close closes every client that New returned, once the process
+// has sent its trace.
 //
 // The address comes from --addr, then BUILDKIT_HOST, then discovery (see
 // package address). When the plan has fallback candidates, each is probed in
@@ -60,6 +62,14 @@ func DefaultAddress() string {
 // is still returned for the first address, so the command's own call fails
 // with BuildKit's wording; Explain then adds why each address failed.
 func New(ctx context.Context, opts Options) (*client.Client, error) {
+	c, err := newClient(ctx, opts)
+	if c != nil {
+		keep(c)
+	}
+	return c, err
+}
+
+func newClient(ctx context.Context, opts Options) (*client.Client, error) {
 	clientOpts, files, err := tlsClientOpts(opts)
 	if err != nil {
 		return nil, err

@@ -39,10 +39,11 @@ func (discardErrors) Handle(error) {}
 // daemonExporter forwards spans to the daemon through the delegated exporter
 // but drops its shutdown error.
 //
-// NOTE: commands close their client when their action returns, before Finish,
-// so the spans still buffered then, the command span among them, do not reach
-// the daemon, and the delegated exporter fails on the closed connection.
-// BuildKit's buildctl never closes its client and sends them.
+// The spans still buffered when Finish runs, the command span among them,
+// reach the daemon only while the client's connection is open, so main
+// closes the clients (connect.Close) after Finish. The shutdown error is
+// dropped because a client that a failed address probe created and closed
+// stays registered with the delegated exporter, which then fails on it.
 type daemonExporter struct {
 	*delegated.Exporter
 }
