@@ -21,13 +21,7 @@ func newDebugHistoriesCommand(globals *globalOptions) *cli.Command {
 	return &cli.Command{
 		Name:  "histories",
 		Usage: "list build records",
-		Flags: []cli.Flag{
-			&cli.StringFlag{
-				Name:        "format",
-				Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
-				Destination: &opts.format,
-			},
-		},
+		Flags: []cli.Flag{formatFlag(&opts.format)},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runDebugHistories(ctx, globals, opts, cmd.Root().Writer)
 		},

@@ -21,13 +21,7 @@ func newDebugInfoCommand(globals *globalOptions) *cli.Command {
 	return &cli.Command{
 		Name:  "info",
 		Usage: "display internal information",
-		Flags: []cli.Flag{
-			&cli.StringFlag{
-				Name:        "format",
-				Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
-				Destination: &opts.format,
-			},
-		},
+		Flags: []cli.Flag{formatFlag(&opts.format)},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runDebugInfo(ctx, globals, opts, cmd.Root().Writer)
 		},
@@ -46,11 +40,7 @@ func runDebugInfo(ctx context.Context, globals *globalOptions, opts *debugInfoOp
 	}
 
 	if opts.format != "" {
-		tmpl, err := render.ParseTemplate(opts.format)
-		if err != nil {
-			return err
-		}
-		return render.ExecuteTemplate(w, tmpl, info)
+		return render.Template(w, opts.format, info)
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/moby/buildkit/client"
-	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v3"
 
 	"github.com/buildhost/buildctl/internal/connect"
@@ -24,23 +23,9 @@ func newDebugWorkersCommand(globals *globalOptions) *cli.Command {
 		Name:  "workers",
 		Usage: "list workers",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{
-				Name:        "filter",
-				Aliases:     []string{"f"},
-				Usage:       "containerd-style filter string slice",
-				Destination: &opts.filters,
-			},
-			&cli.BoolFlag{
-				Name:        "verbose",
-				Aliases:     []string{"v"},
-				Usage:       "Verbose output",
-				Destination: &opts.verbose,
-			},
-			&cli.StringFlag{
-				Name:        "format",
-				Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
-				Destination: &opts.format,
-			},
+			filterFlag("containerd-style filter string slice", &opts.filters),
+			verboseFlag(&opts.verbose),
+			formatFlag(&opts.format),
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runDebugWorkers(ctx, globals, opts, cmd.Root().Writer)
@@ -61,14 +46,8 @@ func runDebugWorkers(ctx context.Context, globals *globalOptions, opts *debugWor
 
 	// As in du, the template is parsed after the daemon returned the list.
 	if opts.format != "" {
-		if opts.verbose {
-			logrus.Debug("ignoring --verbose because --format is set")
-		}
-		tmpl, err := render.ParseTemplate(opts.format)
-		if err != nil {
-			return err
-		}
-		return render.ExecuteTemplate(w, tmpl, workers)
+		logVerboseIgnored(opts.verbose)
+		return render.Template(w, opts.format, workers)
 	}
 
 	render.Workers(w, workers, opts.verbose)

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/moby/buildkit/client"
-	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v3"
 
 	"github.com/buildhost/buildctl/internal/connect"
@@ -24,23 +23,9 @@ func newDiskUsageCommand(globals *globalOptions) *cli.Command {
 		Name:  "du",
 		Usage: "disk usage",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{
-				Name:        "filter",
-				Aliases:     []string{"f"},
-				Usage:       "Filter records",
-				Destination: &opts.filters,
-			},
-			&cli.BoolFlag{
-				Name:        "verbose",
-				Aliases:     []string{"v"},
-				Usage:       "Verbose output",
-				Destination: &opts.verbose,
-			},
-			&cli.StringFlag{
-				Name:        "format",
-				Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
-				Destination: &opts.format,
-			},
+			filterFlag("Filter records", &opts.filters),
+			verboseFlag(&opts.verbose),
+			formatFlag(&opts.format),
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runDiskUsage(ctx, globals, opts, cmd.Root().Writer)
@@ -62,14 +47,8 @@ func runDiskUsage(ctx context.Context, globals *globalOptions, opts *diskUsageOp
 	// The template is parsed only after the daemon returned the records, so an
 	// unreachable daemon is reported before a bad template, as buildctl does.
 	if opts.format != "" {
-		if opts.verbose {
-			logrus.Debug("ignoring --verbose because --format is set")
-		}
-		tmpl, err := render.ParseTemplate(opts.format)
-		if err != nil {
-			return err
-		}
-		return render.ExecuteTemplate(w, tmpl, records)
+		logVerboseIgnored(opts.verbose)
+		return render.Template(w, opts.format, records)
 	}
 
 	render.DiskUsage(w, records, render.DiskUsageOptions{

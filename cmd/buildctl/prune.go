@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
-	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v3"
 
 	"github.com/buildhost/buildctl/internal/connect"
@@ -60,28 +59,14 @@ func pruneFlags(opts *pruneOptions) []cli.Flag {
 			Usage:       "Keep free data below this limit (in MB)",
 			Destination: &opts.freeStorage,
 		},
-		&cli.StringSliceFlag{
-			Name:        "filter",
-			Aliases:     []string{"f"},
-			Usage:       "Filter records",
-			Destination: &opts.filters,
-		},
+		filterFlag("Filter records", &opts.filters),
 		&cli.BoolFlag{
 			Name:        "all",
 			Usage:       "Include internal/frontend references",
 			Destination: &opts.all,
 		},
-		&cli.BoolFlag{
-			Name:        "verbose",
-			Aliases:     []string{"v"},
-			Usage:       "Verbose output",
-			Destination: &opts.verbose,
-		},
-		&cli.StringFlag{
-			Name:        "format",
-			Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
-			Destination: &opts.format,
-		},
+		verboseFlag(&opts.verbose),
+		formatFlag(&opts.format),
 	}
 }
 
@@ -110,9 +95,7 @@ func runPrune(ctx context.Context, globals *globalOptions, opts *pruneOptions, w
 
 	var tmpl *template.Template
 	if opts.format != "" {
-		if opts.verbose {
-			logrus.Debug("ignoring --verbose because --format is set")
-		}
+		logVerboseIgnored(opts.verbose)
 		if tmpl, err = render.ParseTemplate(opts.format); err != nil {
 			return err
 		}

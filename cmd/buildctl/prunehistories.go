@@ -21,13 +21,7 @@ func newPruneHistoriesCommand(globals *globalOptions) *cli.Command {
 	return &cli.Command{
 		Name:  "prune-histories",
 		Usage: "clean up build histories",
-		Flags: []cli.Flag{
-			&cli.StringFlag{
-				Name:        "format",
-				Usage:       "Format the output using the given Go template, e.g, '{{json .}}'",
-				Destination: &opts.format,
-			},
-		},
+		Flags: []cli.Flag{formatFlag(&opts.format)},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runPruneHistories(ctx, globals, opts, cmd.Root().Writer)
 		},

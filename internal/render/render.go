@@ -62,6 +62,16 @@ func ExecuteTemplate(w io.Writer, tmpl *template.Template, data any) error {
 	return err
 }
 
+// Template parses format with ParseTemplate and applies it to data with
+// ExecuteTemplate, for a command that prints one value.
+func Template(w io.Writer, format string, data any) error {
+	tmpl, err := ParseTemplate(format)
+	if err != nil {
+		return err
+	}
+	return ExecuteTemplate(w, tmpl, data)
+}
+
 // newTabWriter returns the tabwriter layout that all tables and -v blocks
 // use: cells padded with tabs to 8-column stops, at least one tab apart.
 func newTabWriter(w io.Writer) *tabwriter.Writer {

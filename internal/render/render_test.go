@@ -225,10 +225,8 @@ func TestTemplate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tmpl, err := ParseTemplate(tc.format)
-			require.NoError(t, err)
 			var buf bytes.Buffer
-			require.NoError(t, ExecuteTemplate(&buf, tmpl, tc.data))
+			require.NoError(t, Template(&buf, tc.format, tc.data))
 			require.Equal(t, tc.want, buf.String())
 		})
 	}
@@ -248,6 +246,10 @@ func TestParseTemplateErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseTemplate(tc.format)
 			require.EqualError(t, err, tc.wantErr)
+
+			var buf bytes.Buffer
+			require.EqualError(t, Template(&buf, tc.format, nil), tc.wantErr)
+			require.Empty(t, buf.String())
 		})
 	}
 }
