@@ -11,29 +11,19 @@ import (
 	"github.com/buildhost/buildctl/internal/render"
 )
 
-type debugWorkersOptions struct {
-	filters []string
-	verbose bool
-	format  string
-}
-
 func newDebugWorkersCommand(globals *globalOptions) *cli.Command {
-	opts := &debugWorkersOptions{}
+	opts := &listOptions{}
 	return &cli.Command{
 		Name:  "workers",
 		Usage: "list workers",
-		Flags: []cli.Flag{
-			filterFlag("containerd-style filter string slice", &opts.filters),
-			verboseFlag(&opts.verbose),
-			formatFlag(&opts.format),
-		},
+		Flags: opts.flags("containerd-style filter string slice"),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runDebugWorkers(ctx, globals, opts, cmd.Root().Writer)
 		},
 	}
 }
 
-func runDebugWorkers(ctx context.Context, globals *globalOptions, opts *debugWorkersOptions, w io.Writer) error {
+func runDebugWorkers(ctx context.Context, globals *globalOptions, opts *listOptions, w io.Writer) error {
 	c, err := connect.New(ctx, globals.conn)
 	if err != nil {
 		return err

@@ -11,29 +11,19 @@ import (
 	"github.com/buildhost/buildctl/internal/render"
 )
 
-type diskUsageOptions struct {
-	filters []string
-	verbose bool
-	format  string
-}
-
 func newDiskUsageCommand(globals *globalOptions) *cli.Command {
-	opts := &diskUsageOptions{}
+	opts := &listOptions{}
 	return &cli.Command{
 		Name:  "du",
 		Usage: "disk usage",
-		Flags: []cli.Flag{
-			filterFlag("Filter records", &opts.filters),
-			verboseFlag(&opts.verbose),
-			formatFlag(&opts.format),
-		},
+		Flags: opts.flags("Filter records"),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runDiskUsage(ctx, globals, opts, cmd.Root().Writer)
 		},
 	}
 }
 
-func runDiskUsage(ctx context.Context, globals *globalOptions, opts *diskUsageOptions, w io.Writer) error {
+func runDiskUsage(ctx context.Context, globals *globalOptions, opts *listOptions, w io.Writer) error {
 	c, err := connect.New(ctx, globals.conn)
 	if err != nil {
 		return err

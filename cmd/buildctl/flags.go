@@ -8,6 +8,24 @@ import (
 // The flags below appear on several commands, as they do in BuildKit's
 // buildctl, whose help output ours must match byte for byte.
 
+// listOptions holds the flags of du and debug workers, which list records
+// of the daemon as a table or through a --format template.
+type listOptions struct {
+	filters []string
+	verbose bool
+	format  string
+}
+
+// flags declares --filter, with filterUsage as its help text, --verbose and
+// --format, in the order of the commands' help output.
+func (o *listOptions) flags(filterUsage string) []cli.Flag {
+	return []cli.Flag{
+		filterFlag(filterUsage, &o.filters),
+		verboseFlag(&o.verbose),
+		formatFlag(&o.format),
+	}
+}
+
 // formatFlag declares --format, a Go template that replaces the command's
 // table output.
 func formatFlag(dest *string) *cli.StringFlag {
