@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -41,13 +39,6 @@ func buildContext(t *testing.T) string {
 		"busybox":    "@busybox",
 		"app.txt":    "payload\n",
 	})
-}
-
-// dockerfileArgs returns the build arguments for a Dockerfile build of ctx.
-func dockerfileArgs(ctx string, extra ...string) []string {
-	args := []string{"build", "--progress=plain", "--frontend=dockerfile.v0",
-		"--local", "context=" + ctx, "--local", "dockerfile=" + ctx}
-	return append(args, extra...)
 }
 
 // treeListing describes every entry under root as "path mode", followed by
@@ -85,48 +76,11 @@ func TestBuildLocalOutputSameTree(t *testing.T) {
 	ctx := buildContext(t)
 	oursDir, refDir := t.TempDir(), t.TempDir()
 
-	ours := run(oursBin, runOptions{Args: append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "-o", "type=local,dest="+oursDir)...)})
-	ref := run(referenceBin, runOptions{Args: append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "-o", "type=local,dest="+refDir)...)})
+	ours := run(oursBin, runOptions{Args: sharedArgs(dockerfileArgs(ctx, "-o", "type=local,dest="+oursDir))})
+	ref := run(referenceBin, runOptions{Args: sharedArgs(dockerfileArgs(ctx, "-o", "type=local,dest="+refDir))})
 	requireSameResult(t, ours, ref)
 	require.Equal(t, 0, ref.ExitCode, ref.Stderr)
 	require.Equal(t, treeListing(t, refDir), treeListing(t, oursDir))
-}
-
-// tarEntries lists the headers of a tar stream as "name mode linkname".
-// With maskDigests, sha256 hex strings are replaced.
-func tarEntries(t *testing.T, data []byte, maskDigests bool) []string {
-	t.Helper()
-	hex := regexp.MustCompile(`[0-9a-f]{64}`)
-	var out []string
-	tr := tar.NewReader(bytes.NewReader(data))
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
-		line := h.Name + " " + h.FileInfo().Mode().String() + " " + h.Linkname
-		if maskDigests {
-			line = hex.ReplaceAllString(line, "<digest>")
-		}
-		out = append(out, line)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func tarFile(t *testing.T, data []byte, name string) []byte {
-	t.Helper()
-	tr := tar.NewReader(bytes.NewReader(data))
-	for {
-		h, err := tr.Next()
-		require.NoError(t, err, "entry %s not found", name)
-		if h.Name == name {
-			content, err := io.ReadAll(tr)
-			require.NoError(t, err)
-			return content
-		}
-	}
 }
 
 // manifestShape reduces manifest.json to what does not depend on digests.
@@ -159,7 +113,7 @@ func TestBuildDockerToPipe(t *testing.T) {
 
 	// The image config carries a creation time, so the reference's own
 	// digests change from run to run. Compare with digests masked.
-	ref2 := run(referenceBin, runOptions{Args: append([]string{"--addr", shared.addr}, args...)})
+	ref2 := run(referenceBin, runOptions{Args: sharedArgs(args)})
 	require.Equal(t, 0, ref2.ExitCode, ref2.Stderr)
 	if ref.Stdout != ref2.Stdout {
 		t.Log("reference docker tarball differs between runs; comparing with digests masked")
@@ -171,20 +125,8 @@ func TestBuildDockerToPipe(t *testing.T) {
 
 func TestBuildTarToFile(t *testing.T) {
 	requireDaemon(t)
-	ctx := buildContext(t)
-	dir := t.TempDir()
-	oursTar, refTar := filepath.Join(dir, "ours.tar"), filepath.Join(dir, "ref.tar")
-
-	ours := run(oursBin, runOptions{Args: append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "-o", "type=tar,dest="+oursTar)...)})
-	ref := run(referenceBin, runOptions{Args: append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "-o", "type=tar,dest="+refTar)...)})
-	requireSameResult(t, ours, ref)
-	require.Equal(t, 0, ref.ExitCode, ref.Stderr)
-
-	oursData, err := os.ReadFile(oursTar)
-	require.NoError(t, err)
-	refData, err := os.ReadFile(refTar)
-	require.NoError(t, err)
-	require.Equal(t, tarEntries(t, refData, false), tarEntries(t, oursData, false))
+	oursTar, refTar := buildBothToTar(t, buildContext(t))
+	requireSameTarEntries(t, oursTar, refTar)
 
 	oursInfo, err := os.Stat(oursTar)
 	require.NoError(t, err)
@@ -200,9 +142,9 @@ func TestBuildMetadataFileKeys(t *testing.T) {
 
 	keysOf := func(bin, name string) (result, map[string]json.RawMessage, os.FileMode) {
 		meta := filepath.Join(dir, name+".json")
-		res := run(bin, runOptions{Args: append([]string{"--addr", shared.addr}, dockerfileArgs(ctx,
+		res := run(bin, runOptions{Args: sharedArgs(dockerfileArgs(ctx,
 			"--output", "type=docker,name=example.com/meta:1,dest="+filepath.Join(dir, name+".tar"),
-			"--metadata-file", meta)...)})
+			"--metadata-file", meta))})
 		data, err := os.ReadFile(meta)
 		require.NoError(t, err, res.Stderr)
 		var m map[string]json.RawMessage
@@ -254,7 +196,7 @@ func TestBuildLLBFromStdin(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			// Each run reads its own copy of the definition.
-			args := append([]string{"--addr", shared.addr}, args...)
+			args := sharedArgs(args)
 			ours := run(oursBin, runOptions{Args: args, Stdin: bytes.NewReader(buf.Bytes())})
 			ref := run(referenceBin, runOptions{Args: args, Stdin: bytes.NewReader(buf.Bytes())})
 			require.Equal(t, 0, ref.ExitCode, ref.Stderr)
@@ -316,7 +258,7 @@ func TestBuildSignalCancelsSolve(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			refFile := filepath.Join(t.TempDir(), "ref")
-			args := append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "--no-cache", "--ref-file", refFile, "-o", "type=tar,dest="+filepath.Join(t.TempDir(), "o.tar"))...)
+			args := sharedArgs(dockerfileArgs(ctx, "--no-cache", "--ref-file", refFile, "-o", "type=tar,dest="+filepath.Join(t.TempDir(), "o.tar")))
 			cmd := exec.Command(oursBin, args...)
 			cmd.Env = cleanEnv()
 			var stderr lockedBuffer

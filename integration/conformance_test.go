@@ -98,15 +98,7 @@ func conformanceCases(t *testing.T, corpus string) []string {
 func runConformanceCase(t *testing.T, corpus, label, bin string, d *daemon, name string) {
 	t.Helper()
 	results := t.TempDir()
-	res := run("bash", runOptions{
-		Args: []string{filepath.Join(corpus, "run.sh"), bin, d.addr, name},
-		Env: []string{
-			"RESULTS_DIR=" + results,
-			"SHOW_DIFF=0",
-			"CASE_TIMEOUT=" + strconv.Itoa(int(conformanceCaseTimeout.Seconds())),
-		},
-		Timeout: conformanceCaseTimeout + time.Minute,
-	})
+	res := runCorpusCase(corpus, bin, d, name, results)
 	if res.ExitCode == 0 {
 		return
 	}
@@ -130,6 +122,20 @@ func runConformanceCase(t *testing.T, corpus, label, bin string, d *daemon, name
 		report.WriteString("case stderr:\n" + lastLines(string(stderr), 40))
 	}
 	t.Errorf("case %s failed with %s (%s):\n%s", name, label, bin, report.String())
+}
+
+// runCorpusCase runs case name of the corpus through its runner script with
+// bin against d, and keeps the case's output and stderr in results.
+func runCorpusCase(corpus, bin string, d *daemon, name, results string) result {
+	return run("bash", runOptions{
+		Args: []string{filepath.Join(corpus, "run.sh"), bin, d.addr, name},
+		Env: []string{
+			"RESULTS_DIR=" + results,
+			"SHOW_DIFF=0",
+			"CASE_TIMEOUT=" + strconv.Itoa(int(conformanceCaseTimeout.Seconds())),
+		},
+		Timeout: conformanceCaseTimeout + time.Minute,
+	})
 }
 
 // lastLines returns the last n lines of s.

@@ -82,15 +82,15 @@ func findContainerd() (string, error) {
 // containerdCacheDir returns the folder that "make containerd" writes to:
 // the user cache folder, keyed by the containerd version in go.mod.
 func containerdCacheDir() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", containerdModule).Output()
+	version, err := moduleVersion(containerdModule)
 	if err != nil {
-		return "", fmt.Errorf("read the containerd version from go.mod: %w", err)
+		return "", err
 	}
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(base, "buildctl-reference", "containerd-"+strings.TrimSpace(string(out))), nil
+	return filepath.Join(base, "buildctl-reference", "containerd-"+version), nil
 }
 
 // skipUnlessCI skips the test with reason, or fails it under CI=true, where

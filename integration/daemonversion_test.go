@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // The suite also runs against an older buildkitd ("make integration-old").
@@ -40,11 +39,7 @@ var daemonVersion = sync.OnceValues(func() (string, error) {
 // pinnedVersion returns the BuildKit version required by go.mod, which is the
 // version of the reference buildctl.
 var pinnedVersion = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/moby/buildkit").Output()
-	if err != nil {
-		return "", fmt.Errorf("read the BuildKit version from go.mod: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return moduleVersion(buildkitModule)
 })
 
 // isOldDaemon reports whether the shared daemon is older than the pinned
@@ -171,15 +166,7 @@ func oldDaemonConformance(t *testing.T, corpus string, cases []string) {
 // is logged; a case script that exits non-zero or times out fails the test.
 func runCaseScript(t *testing.T, corpus, bin string, d *daemon, name, results string) {
 	t.Helper()
-	res := run("bash", runOptions{
-		Args: []string{filepath.Join(corpus, "run.sh"), bin, d.addr, name},
-		Env: []string{
-			"RESULTS_DIR=" + results,
-			"SHOW_DIFF=0",
-			"CASE_TIMEOUT=" + strconv.Itoa(int(conformanceCaseTimeout.Seconds())),
-		},
-		Timeout: conformanceCaseTimeout + time.Minute,
-	})
+	res := runCorpusCase(corpus, bin, d, name, results)
 	if res.ExitCode == 0 {
 		return
 	}

@@ -98,8 +98,8 @@ func TestFaultSIGINTCancelsBuild(t *testing.T) {
 	interrupt := func(t *testing.T, bin string) outcome {
 		dir := t.TempDir()
 		refFile := filepath.Join(dir, "ref")
-		args := append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "--no-cache", "--ref-file", refFile,
-			"-o", "type=tar,dest="+filepath.Join(dir, "o.tar"))...)
+		args := sharedArgs(dockerfileArgs(ctx, "--no-cache", "--ref-file", refFile,
+			"-o", "type=tar,dest="+filepath.Join(dir, "o.tar")))
 		b := startBuildUntil(t, bin, args, " step-running\n")
 		require.True(t, activeBuild(t, shared.addr, ""), "no active build seen while the RUN step runs")
 
@@ -225,8 +225,8 @@ func TestFaultConcurrentBuilds(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			args := append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "--no-cache",
-				"--opt", fmt.Sprintf("build-arg:N=%d", i), "-o", "type=local,dest="+outputs[i])...)
+			args := sharedArgs(dockerfileArgs(ctx, "--no-cache",
+				"--opt", fmt.Sprintf("build-arg:N=%d", i), "-o", "type=local,dest="+outputs[i]))
 			results[i] = run(oursBin, runOptions{Args: args, Timeout: 5 * time.Minute})
 		}()
 	}
@@ -243,8 +243,8 @@ func TestFaultConcurrentBuilds(t *testing.T) {
 	// expected trees.
 	for _, i := range []int{0, builds - 1} {
 		refDir := t.TempDir()
-		args := append([]string{"--addr", shared.addr}, dockerfileArgs(ctx,
-			"--opt", fmt.Sprintf("build-arg:N=%d", i), "-o", "type=local,dest="+refDir)...)
+		args := sharedArgs(dockerfileArgs(ctx,
+			"--opt", fmt.Sprintf("build-arg:N=%d", i), "-o", "type=local,dest="+refDir))
 		ref := run(referenceBin, runOptions{Args: args})
 		require.Equal(t, 0, ref.ExitCode, ref.Stderr)
 		require.Equal(t, treeListing(t, refDir), treeListing(t, outputs[i]))
@@ -278,20 +278,8 @@ func specialFilesContext(t *testing.T) string {
 // the exported tar.
 func TestFaultSpecialFilesContext(t *testing.T) {
 	requireDaemon(t)
-	ctx := specialFilesContext(t)
-	dir := t.TempDir()
-	oursTar, refTar := filepath.Join(dir, "ours.tar"), filepath.Join(dir, "ref.tar")
-
-	ours := run(oursBin, runOptions{Args: append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "-o", "type=tar,dest="+oursTar)...)})
-	ref := run(referenceBin, runOptions{Args: append([]string{"--addr", shared.addr}, dockerfileArgs(ctx, "-o", "type=tar,dest="+refTar)...)})
-	requireSameResult(t, ours, ref)
-	require.Equal(t, 0, ref.ExitCode, ref.Stderr)
-
-	oursData, err := os.ReadFile(oursTar)
-	require.NoError(t, err)
-	refData, err := os.ReadFile(refTar)
-	require.NoError(t, err)
-	require.Equal(t, tarEntries(t, refData, false), tarEntries(t, oursData, false))
+	oursTar, refTar := buildBothToTar(t, specialFilesContext(t))
+	requireSameTarEntries(t, oursTar, refTar)
 }
 
 // TestFaultUnreadableContextFile runs ours and the reference as uid 65534
@@ -332,11 +320,7 @@ func TestFaultUnreadableContextFile(t *testing.T) {
 	if ref.ExitCode != 0 {
 		return
 	}
-	oursData, err := os.ReadFile(oursTar)
-	require.NoError(t, err)
-	refData, err := os.ReadFile(refTar)
-	require.NoError(t, err)
-	require.Equal(t, tarEntries(t, refData, false), tarEntries(t, oursData, false))
+	oursData, refData := requireSameTarEntries(t, oursTar, refTar)
 	// NOTE: fsutil's sender ends a file without content when it cannot open
 	// it, so the build succeeds and exports the file empty, in BuildKit's
 	// buildctl v0.34.2 as in ours, which keeps that behaviour.

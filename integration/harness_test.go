@@ -169,15 +169,15 @@ func buildBinaries(dir string) error {
 }
 
 func referenceCacheDir() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/moby/buildkit").Output()
+	version, err := moduleVersion(buildkitModule)
 	if err != nil {
-		return "", fmt.Errorf("read the BuildKit version from go.mod: %w", err)
+		return "", err
 	}
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(base, "buildctl-reference", strings.TrimSpace(string(out))), nil
+	return filepath.Join(base, "buildctl-reference", version), nil
 }
 
 // daemon is a buildkitd process started by the tests.

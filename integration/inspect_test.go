@@ -9,31 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// cacheProbeContext writes a build context whose build leaves local sources,
-// a COPY layer and an exec mount with a parent, so du and prune show every
-// kind of record.
-func cacheProbeContext(t *testing.T) string {
-	t.Helper()
-	return writeContext(t, map[string]string{
-		"busybox": "@busybox",
-		"Dockerfile": "FROM scratch\n" +
-			"COPY busybox /bin/busybox\n" +
-			`RUN ["/bin/busybox","sh","-c","echo inspect-probe > /probe.txt"]` + "\n",
-	})
-}
-
-// fillCache builds dir on d with the reference buildctl, so that the cache
-// state does not depend on our build command.
-func fillCache(t *testing.T, d *daemon, dir string) {
-	t.Helper()
-	res := run(referenceBin, runOptions{Args: []string{
-		"--addr", d.addr, "build", "--progress=quiet", "--frontend=dockerfile.v0",
-		"--local", "context=" + dir, "--local", "dockerfile=" + dir,
-		"--output", "type=tar,dest=" + t.TempDir() + "/out.tar",
-	}})
-	require.Equal(t, 0, res.ExitCode, "reference build failed: %s", res.Stderr)
-}
-
 func TestDebugWorkersSameAsReference(t *testing.T) {
 	requireDaemon(t)
 	cases := []struct {
@@ -131,11 +106,7 @@ func sortedRecords(s string, sep string) []string {
 // TestPruneSameAsReference prunes two daemons that hold the same cache, ours
 // on one and the reference on the other, step by step from narrow to wide.
 func TestPruneSameAsReference(t *testing.T) {
-	oursDaemon := startDaemon(t)
-	refDaemon := startDaemon(t)
-	dir := cacheProbeContext(t)
-	fillCache(t, oursDaemon, dir)
-	fillCache(t, refDaemon, dir)
+	twins := startTwinDaemons(t)
 
 	steps := []struct {
 		name string
@@ -161,12 +132,11 @@ func TestPruneSameAsReference(t *testing.T) {
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			if step.refill {
-				fillCache(t, oursDaemon, dir)
-				fillCache(t, refDaemon, dir)
+				twins.fill(t)
 			}
 			args := append([]string{"prune"}, step.args...)
-			ours := run(oursBin, runOptions{Args: append([]string{"--addr", oursDaemon.addr}, args...)})
-			ref := run(referenceBin, runOptions{Args: append([]string{"--addr", refDaemon.addr}, args...)})
+			ours := run(oursBin, runOptions{Args: append([]string{"--addr", twins.ours.addr}, args...)})
+			ref := run(referenceBin, runOptions{Args: append([]string{"--addr", twins.ref.addr}, args...)})
 			require.Equal(t, ref.ExitCode, ours.ExitCode, "ours stderr: %s\nreference stderr: %s", ours.Stderr, ref.Stderr)
 			require.Equal(t, step.pruned, cacheIDPattern.MatchString(ref.Stdout), "reference output:\n%s", ref.Stdout)
 			require.Equal(t, sortedRecords(ref.Stdout, step.sep), sortedRecords(ours.Stdout, step.sep))
@@ -174,8 +144,8 @@ func TestPruneSameAsReference(t *testing.T) {
 	}
 
 	t.Run("du after prune", func(t *testing.T) {
-		ours := run(oursBin, runOptions{Args: []string{"--addr", oursDaemon.addr, "du"}})
-		ref := run(referenceBin, runOptions{Args: []string{"--addr", refDaemon.addr, "du"}})
+		ours := run(oursBin, runOptions{Args: []string{"--addr", twins.ours.addr, "du"}})
+		ref := run(referenceBin, runOptions{Args: []string{"--addr", twins.ref.addr, "du"}})
 		require.Equal(t, ref.ExitCode, ours.ExitCode)
 		require.Equal(t, maskDaemonValues(ref.Stdout), maskDaemonValues(ours.Stdout))
 	})
@@ -211,7 +181,7 @@ func TestInspectErrorsSameAsReference(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := runOptions{Args: append([]string{"--addr", shared.addr}, tc.args...)}
+			opts := runOptions{Args: sharedArgs(tc.args)}
 			ours, ref := run(oursBin, opts), run(referenceBin, opts)
 			require.NotZero(t, ref.ExitCode, "the reference accepted the invocation: %s", ref.Stdout)
 			requireSameResult(t, ours, ref)

@@ -6,7 +6,6 @@ package integration
 // nerdctl parses.
 
 import (
-	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -216,11 +215,7 @@ func summarizePrune(records []nerdctlUsage) pruneSummary {
 // TestNerdctlPrune replays "nerdctl builder prune" and "builder prune --all"
 // on a daemon for ours and on a twin daemon for the reference.
 func TestNerdctlPrune(t *testing.T) {
-	oursDaemon := startDaemon(t)
-	refDaemon := startDaemon(t)
-	dir := cacheProbeContext(t)
-	fillCache(t, oursDaemon, dir)
-	fillCache(t, refDaemon, dir)
+	twins := startTwinDaemons(t)
 
 	steps := []struct {
 		name   string
@@ -235,11 +230,10 @@ func TestNerdctlPrune(t *testing.T) {
 	for i, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			if i == 2 {
-				fillCache(t, oursDaemon, dir)
-				fillCache(t, refDaemon, dir)
+				twins.fill(t)
 			}
-			ours := execLikeNerdctl(t, oursBin, nerdctlCall{args: append([]string{"--addr=" + oursDaemon.addr}, step.args...)})
-			ref := execLikeNerdctl(t, referenceBin, nerdctlCall{args: append([]string{"--addr=" + refDaemon.addr}, step.args...)})
+			ours := execLikeNerdctl(t, oursBin, nerdctlCall{args: append([]string{"--addr=" + twins.ours.addr}, step.args...)})
+			ref := execLikeNerdctl(t, referenceBin, nerdctlCall{args: append([]string{"--addr=" + twins.ref.addr}, step.args...)})
 			require.Equal(t, 0, ours.exitCode, "stderr: %s", ours.stderr)
 			require.Equal(t, ref.exitCode, ours.exitCode)
 
@@ -282,26 +276,6 @@ func nerdctlBuildArgs(host, progress, output, dockerfileDir string, extra, tail 
 	args = append(args, extra...)
 	args = append(args, "--local=dockerfile="+dockerfileDir, "--opt=filename=Dockerfile")
 	return append(args, tail...)
-}
-
-// readTar returns the regular files of a tar stream by name.
-func readTar(t *testing.T, data []byte) map[string][]byte {
-	t.Helper()
-	files := map[string][]byte{}
-	tr := tar.NewReader(bytes.NewReader(data))
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return files
-		}
-		require.NoError(t, err)
-		if hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		body, err := io.ReadAll(tr)
-		require.NoError(t, err)
-		files[hdr.Name] = body
-	}
 }
 
 // ociIndex is the part of an OCI image index the tests read.

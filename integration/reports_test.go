@@ -299,11 +299,6 @@ func TestReports(t *testing.T) {
 	})
 }
 
-// sharedArgs puts the shared daemon's address before args.
-func sharedArgs(args []string) []string {
-	return append([]string{"--addr", shared.addr}, args...)
-}
-
 func failingRunContext(t *testing.T) string {
 	t.Helper()
 	return writeContext(t, map[string]string{
