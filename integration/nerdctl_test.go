@@ -1,9 +1,85 @@
 package integration
 
 // These tests replay how nerdctl (v2.3.4-217-g8da50408, observed with
-// BuildKit v0.34.2) execs buildctl: the argv shapes, stdin from /dev/null,
-// stdout and stderr wired as nerdctl wires them, and the output fields
-// nerdctl parses.
+// BuildKit v0.34.2 and containerd v2.4.2) execs buildctl: the argv shapes,
+// stdin from /dev/null, stdout and stderr wired as nerdctl wires them, and
+// the output fields nerdctl parses.
+//
+// nerdctl picks a host by probing "--addr=H debug workers" (stdout and
+// stderr on one pipe, exit status only): the --buildkit-host value or
+// BUILDKIT_HOST alone, else unix:///run/buildkit-<ns>/buildkitd.sock (for a
+// namespace other than default), /run/buildkit-default/buildkitd.sock and
+// /run/buildkit/buildkitd.sock in that order. Without -o it then runs
+// "debug workers --format {{json .}}" and reads labels of element [0] to
+// choose type=image,unpack=true or a docker/OCI archive that it loads from
+// buildctl's stdout. The tests run the /run probes in a private mount
+// namespace with a tmpfs on /run.
+//
+// Scenario rows and the tests that cover buildctl's side of them
+// (S = TestNerdctlScenarios):
+//
+//	row  nerdctl command (buildkitd)            test
+//	a    build -t (OCI at default socket only)  SDefaultSocket/a, TestNerdctlBuildDockerToPipe
+//	b1   build -t (OCI at nerdctl's socket)     SNerdctlSocket/b1
+//	b2   build -t (containerd worker, shared)   SContainerdWorker/b2, TestContainerdWorker
+//	c1   CONTAINERD_NAMESPACE=k8s.io build      SNerdctlSocket/c1
+//	c2   -n foo build                           SNerdctlSocket/c2
+//	c3   k8s.io, containerd worker of default   SContainerdWorker/c3
+//	c4   -n foo, containerd worker of foo       SContainerdWorker/c4, TestContainerdWorker
+//	d1   -o type=local,dest=out                 SDefaultSocket/d1, TestNerdctlBuildLocalRelativeDest
+//	d2   -o out2                                SDefaultSocket/d2
+//	d3   -o type=docker -t                      SDefaultSocket/d3
+//	d4   -o type=oci,dest= / type=tar,dest=     SDefaultSocket/d4 (both), TestNerdctlBuildLocalRelativeDest
+//	e1   -f - (Dockerfile from stdin)           SDefaultSocket/e1
+//	e2   -f sub/Alt.Dockerfile / Containerfile  SDefaultSocket/e2 (both), TestReportsRound2
+//	f1   --build-arg                            SDefaultSocket/f1
+//	f2   --target                               SDefaultSocket/f2
+//	f3   --label                                SDefaultSocket/f3
+//	f4   --iidfile                              SDefaultSocket/f4, SContainerdWorker/f4,
+//	                                            TestContainerdWorker, TestReportsRound2
+//	f5   --no-cache / --progress=plain          SDefaultSocket/f5 (both), TestNerdctlBuildSecretNoCachePlain
+//	f6   --secret --target withsecret           SDefaultSocket/f6, TestNerdctlBuildSecretNoCachePlain
+//	f7   --platform linux/amd64                 SDefaultSocket/f7
+//	f8   -q                                     SDefaultSocket/f8, SContainerdWorker/f8
+//	f9   all of f1-f8, two tags                 SDefaultSocket/f9
+//	f10  --platform linux/amd64,linux/386       SDefaultSocket/f10, TestNerdctlBuildOCIMultiPlatform
+//	g1   builder prune                          SPrune/g1, TestNerdctlPrune
+//	g2   builder prune --all -f                 SPrune/g2 (both), TestNerdctlPrune
+//	g3   builder prune, prompt answered "n"     SPrune/g3 (the probes only)
+//	h1   no buildctl in PATH                    nerdctl only: no buildctl runs, the exec lookup fails
+//	h2   no buildkitd                           SNoDaemon
+//	i1   BUILDKIT_HOST=default socket           SDefaultSocket/i1
+//	i2   BUILDKIT_HOST without daemon           SDefaultSocket/i2, TestNerdctlHostProbe
+//	i3   --buildkit-host, bad BUILDKIT_HOST     SDefaultSocket/i3, TestNerdctlHostProbe
+//	i4   --buildkit-host without scheme         SDefaultSocket/i4, TestNerdctlHostProbe
+//	k1   failing RUN, load mode                 SDefaultSocket/k1, TestNerdctlBuildFailingRun
+//	k2   failing RUN, -o out / type=image       SDefaultSocket/k2, SContainerdWorker/k2,
+//	                                            TestNerdctlBuildFailingRun, TestContainerdWorker
+//
+// Other nerdctl commands:
+//
+//	nerdctl version             "buildctl --version", split on white space: TestNerdctlVersionParse
+//	nerdctl system prune [-a]   the calls of g1/g2, nerdctl prints each id: SPrune/g2;
+//	                            when no host responds nerdctl only warns, and the probes are h2's
+//	builder build, image build  the same calls as build
+//	compose build               an absolute --local=context= and compose args: SDefaultSocket/compose
+//	builder debug               nerdctl only: it execs buildg, not buildctl
+//	--build-context             --local=NAME=DIR --opt=context:NAME=local:NAME: TestNerdctlBuildNamedContext
+//
+// Prune output: nerdctl decodes stdout as a stream of JSON objects and sums
+// "size", and empty output means "Total: 0B" (TestNerdctlPrune,
+// SPrune/g2). nerdctl's own texts for undecodable output or a non-zero
+// exit are nerdctl only: buildctl's side is its exit code.
+//
+// Two differences from the reference are intended, and the tests check
+// that they happen only where the reference fails:
+//   - Ours falls back from a missing well-known socket to another one that
+//     responds. A probe that fails with the reference then succeeds, so
+//     nerdctl keeps the earlier address for every later call, which falls
+//     back too. requireSameDaemon checks that the fallback reaches the
+//     daemon that the reference picks later (a, c1, c2, c3, g1-g3).
+//   - Ours dials a bare path as a unix socket where the reference reports
+//     "missing port in address" (i4), so nerdctl goes on and builds.
 
 import (
 	"bytes"
@@ -33,8 +109,8 @@ type nerdctlCall struct {
 	combined bool
 	// discardStderr sends stderr to /dev/null, as "nerdctl build -q" does.
 	discardStderr bool
-	// ns runs the call inside that mount namespace, whose /run holds the
-	// sockets nerdctl probes. nsenter execs buildctl with the same streams.
+	// ns runs the call inside that mount namespace, whose /run contains
+	// the sockets nerdctl probes. nsenter execs buildctl with the same streams.
 	ns *runNamespace
 }
 
@@ -555,8 +631,8 @@ const (
 	missingHost = "unix:///run/nonexistent/buildkitd.sock"
 )
 
-// nerdctlSetup is where scenarios run: a mount namespace whose /run holds the
-// daemons' sockets, and the containerd that nerdctl would talk to.
+// nerdctlSetup is where scenarios run: a mount namespace whose /run
+// contains the daemons' sockets, and the containerd that nerdctl talks to.
 type nerdctlSetup struct {
 	ns *runNamespace
 	// containerdUUID is the UUID of nerdctl's containerd, which nerdctl
@@ -1344,7 +1420,7 @@ func TestNerdctlScenariosPrune(t *testing.T) {
 		return ours, ref
 	}
 
-	t.Run("g3 answer no probes only", func(t *testing.T) {
+	t.Run("g3 declined prompt probes only", func(t *testing.T) {
 		selectBoth(t)
 	})
 	t.Run("g1 builder prune", func(t *testing.T) {
