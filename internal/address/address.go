@@ -108,7 +108,32 @@ func NewPlan(flagAddr string, flagSet bool, env Env) Plan {
 	if env.NoFallback || !IsWellKnown(given, env) {
 		return Plan{Addresses: []string{given}, Given: true, Source: source}
 	}
-	return Plan{Addresses: dedupe(append([]string{given}, Candidates(env)...)), Given: true, Source: source}
+	addrs := append([]string{given}, nerdctlNext(given)...)
+	return Plan{Addresses: dedupe(append(addrs, Candidates(env)...)), Given: true, Source: source}
+}
+
+// nerdctlNext returns the sockets that nerdctl probes after addr when addr is
+// one of its per-namespace sockets: buildkit-NS, then buildkit-default, then
+// buildkit, in the same folder. Falling back in that order reaches the daemon
+// that nerdctl with BuildKit's buildctl would have picked, even when separate
+// daemons listen on buildkit-default and buildkit.
+func nerdctlNext(addr string) []string {
+	p, ok := UnixPath(addr)
+	if !ok || path.Base(p) != socketName {
+		return nil
+	}
+	dir := path.Dir(p)
+	root := path.Dir(dir)
+	switch name := path.Base(dir); {
+	case name == "buildkit-default":
+		return []string{socketAddress(path.Join(root, "buildkit"))}
+	case strings.HasPrefix(name, "buildkit-"):
+		return []string{
+			socketAddress(path.Join(root, "buildkit-default")),
+			socketAddress(path.Join(root, "buildkit")),
+		}
+	}
+	return nil
 }
 
 // Normalize turns a bare absolute path into a unix:// address and returns

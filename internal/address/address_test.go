@@ -89,8 +89,8 @@ func TestNewPlan(t *testing.T) {
 			flagSet: true,
 			want: []string{
 				"unix:///run/buildkit-k8s.io/buildkitd.sock",
-				"unix:///run/buildkit/buildkitd.sock",
 				"unix:///run/buildkit-default/buildkitd.sock",
+				"unix:///run/buildkit/buildkitd.sock",
 			},
 			given: true,
 		},
