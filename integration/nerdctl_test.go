@@ -1310,11 +1310,8 @@ func TestNerdctlScenariosNerdctlSocket(t *testing.T) {
 	requireDaemon(t)
 	setup := nerdctlSetup{ns: newRunNamespace(t)}
 	setup.ns.startDaemon(t, nerdctlSocket)
-	// NOTE: with two separate daemons on these sockets, ours falls back
-	// from a missing namespace socket to BuildKit's default socket first,
-	// while nerdctl with the reference takes nerdctl's socket. The link
-	// makes both one daemon, as in the recorded setup, so that case is not
-	// covered here.
+	// The link makes both sockets one daemon, as in the recorded setup.
+	// TestReachNamespaceFallbackFollowsNerdctl covers two separate daemons.
 	setup.ns.sh(t, "mkdir -p /run/buildkit && ln -s "+nerdctlSocket+" "+defaultSocket)
 
 	scenarios := []nerdctlScenario{

@@ -773,3 +773,32 @@ func TestReachDialStdioErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestReachNamespaceFallbackFollowsNerdctl starts separate daemons on
+// nerdctl's socket and on BuildKit's default socket. nerdctl probes a
+// missing namespace socket, then nerdctl's socket; a fallback from the
+// namespace socket must land on the daemon nerdctl would pick next.
+func TestReachNamespaceFallbackFollowsNerdctl(t *testing.T) {
+	requireDaemon(t)
+	ns := newRunNamespace(t)
+	ns.startDaemon(t, nerdctlSocket)
+	ns.startDaemon(t, defaultSocket)
+
+	workerID := func(bin, addr string) string {
+		t.Helper()
+		res := ns.run(bin, runOptions{Args: []string{"--addr=" + addr, "debug", "workers", "--format", "{{range .}}{{.ID}}{{end}}"}})
+		require.Equal(t, 0, res.ExitCode, "%s at %s: %s", bin, addr, res.Stderr)
+		return res.Stdout
+	}
+	nerdctlDaemon := workerID(referenceBin, "unix://"+nerdctlSocket)
+	defaultDaemon := workerID(referenceBin, "unix://"+defaultSocket)
+	require.NotEqual(t, nerdctlDaemon, defaultDaemon, "the two daemons must be distinct")
+
+	ref := ns.run(referenceBin, runOptions{Args: []string{"--addr=unix://" + namespaceSocket, "debug", "workers"}})
+	require.Equal(t, 1, ref.ExitCode, "the reference must fail on the missing namespace socket")
+
+	require.Equal(t, nerdctlDaemon, workerID(oursBin, "unix://"+namespaceSocket),
+		"ours fell back to another daemon than nerdctl's next candidate")
+	require.Equal(t, defaultDaemon, workerID(oursBin, "unix://"+defaultSocket),
+		"a live default socket must be used as given")
+}
