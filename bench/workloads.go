@@ -28,7 +28,7 @@ type workload struct {
 	reset func() error
 }
 
-// config is what the workloads need to know about the bench run.
+// config holds the binaries, daemon address and context sizes of a bench run.
 type config struct {
 	ours, reference string
 	addr            string

@@ -125,7 +125,7 @@ func TestSecretsNotLeaked(t *testing.T) {
 	}
 }
 
-// authRegistry is a loopback HTTP server that answers every request with 401
+// authRegistry is a loopback HTTP server that responds to every request with 401
 // and a Basic challenge, and records the Authorization headers it receives.
 type authRegistry struct {
 	addr string

@@ -159,7 +159,7 @@ func dialFirstAnswering(ctx context.Context, plan address.Plan, wait bool, clien
 	// fails with the cause of its expired context once the timeout passes.
 	// NOTE: a first address that accepts connections but never responds
 	// makes BuildKit's buildctl fail with a gRPC DeadlineExceeded status
-	// instead, after gRPC's 20-second connect timeout; this error differs
+	// instead, after gRPC's 20-second connect timeout. This error differs
 	// from it in that case.
 	return nil, context.Cause(waitCtx)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // PrunePrinter writes records as prune deletes them, one at a time, so that
-// a reader of the output sees each record while the prune runs.
+// each record reaches the reader of the output while the prune runs.
 //
 // With a template, each record is rendered on its own and followed by a
 // newline: "{{json .}}" yields one JSON object per line, the stream nerdctl
