@@ -124,10 +124,13 @@ func TestReports(t *testing.T) {
 
 	// https://github.com/moby/buildkit/pull/4877
 	t.Run("du filter on description", func(t *testing.T) {
-		fillCache(t, shared, cacheProbeContext(t))
+		// A private daemon, because records on the shared one change while
+		// earlier tests' builds are released (inUse, lastUsedAt).
+		d := startDaemon(t)
+		fillCache(t, d, cacheProbeContext(t))
 		for _, filter := range []string{`description~=".*COPY.*"`, "description~=local", "type==regular"} {
 			t.Run(filter, func(t *testing.T) {
-				ours, ref := runBoth(t, shared, runOptions{Args: []string{"du", "--filter", filter, "--format", "{{json .}}"}})
+				ours, ref := runBoth(t, d, runOptions{Args: []string{"du", "--filter", filter, "--format", "{{json .}}"}})
 				requireSameResult(t, ours, ref)
 				require.Equal(t, ref.Stderr, ours.Stderr)
 			})
