@@ -34,9 +34,10 @@ func TestReportsRound2(t *testing.T) {
 		args := append([]string{"--addr", d.addr}, r2DockerfileArgs(r2RunContext(t), "--output", "type=tar,dest=/dev/null")...)
 		res := run(referenceBin, runOptions{Args: args})
 		require.Zero(t, res.ExitCode, res.Stderr)
-		// The daemon may still attach the build's trace for up to three
-		// seconds after it ends, which changes the record.
-		time.Sleep(3500 * time.Millisecond)
+		// The daemon attaches the build's trace to the record up to three
+		// seconds after the build ends, later on a loaded machine, so wait
+		// for the trace instead of a fixed time.
+		waitForTraces(t, d)
 		for _, format := range []string{"{{json .}}", "{{.Record.Ref}} {{.Type}}", "{{.Bogus}}", "{{", "{{json.}}"} {
 			t.Run(format, func(t *testing.T) {
 				ours, ref := runBoth(t, d, runOptions{Args: []string{"debug", "histories", "--format", format}})
