@@ -3,7 +3,9 @@ package integration
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -345,18 +347,74 @@ func TestDebugMonitorSameEvents(t *testing.T) {
 	buildWithReference(t, d, false)
 	ref := recordRefs(t, d)[0]
 
-	// monitor follows the daemon until it is stopped, so both runs end by
-	// timeout and only what they printed until then is compared.
-	for name, args := range map[string][]string{
-		"completed ref": {"debug", "monitor", "--completed", "--ref", ref},
-		"completed":     {"debug", "monitor", "--completed"},
-		"active only":   {"debug", "monitor"},
+	// monitor follows the daemon until it is stopped, so each run is stopped
+	// once its output has settled, and only what it printed until then is
+	// compared. A fixed short timeout would cut off a binary that starts
+	// slowly on a loaded machine. With no active build, "active only" prints
+	// nothing, so it ends after a few quiet seconds.
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		events bool
+	}{
+		{"completed ref", []string{"debug", "monitor", "--completed", "--ref", ref}, true},
+		{"completed", []string{"debug", "monitor", "--completed"}, true},
+		{"active only", []string{"debug", "monitor"}, false},
 	} {
-		t.Run(name, func(t *testing.T) {
-			ours, reference := runBoth(t, d, runOptions{Args: args, Timeout: 3 * time.Second})
+		t.Run(tc.name, func(t *testing.T) {
+			limit := 3 * time.Second
+			if tc.events {
+				limit = 60 * time.Second
+			}
+			args := append([]string{"--addr", d.addr}, tc.args...)
+			ours := runMonitor(t, oursBin, args, limit)
+			reference := runMonitor(t, referenceBin, args, limit)
 			require.Equal(t, reference.ExitCode, ours.ExitCode)
+			require.Equal(t, tc.events, reference.Stdout != "", "reference output: %q", reference.Stdout)
 			require.Equal(t, protoSpaces.ReplaceAllString(reference.Stdout, " "), protoSpaces.ReplaceAllString(ours.Stdout, " "))
 		})
+	}
+}
+
+// runMonitor runs bin with args, a command that prints events until it is
+// stopped. It stops the command once it has printed whole lines and then
+// stayed quiet for two seconds, or when limit passes, whichever comes first;
+// a command stopped so reports exit code -1, as run does on its timeout.
+func runMonitor(t *testing.T, bin string, args []string, limit time.Duration) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = cleanEnv()
+	var stdout, stderr lockedBuffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	const quiet = 2 * time.Second
+	deadline := time.Now().Add(limit)
+	last, lastChange := "", time.Now()
+	for {
+		select {
+		case err := <-done:
+			res := result{Stdout: stdout.String(), Stderr: stderr.String()}
+			var exitErr *exec.ExitError
+			if errors.As(err, &exitErr) {
+				res.ExitCode = exitErr.ExitCode()
+			}
+			return res
+		case <-time.After(100 * time.Millisecond):
+		}
+		out := stdout.String()
+		if out != last {
+			last, lastChange = out, time.Now()
+		}
+		settled := out != "" && strings.HasSuffix(out, "\n") && time.Since(lastChange) >= quiet
+		if settled || time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-done
+			return result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: -1}
+		}
 	}
 }
 
