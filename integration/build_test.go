@@ -293,14 +293,7 @@ func TestBuildSignalCancelsSolve(t *testing.T) {
 			ref, err := os.ReadFile(refFile)
 			require.NoError(t, err)
 			require.NotEmpty(t, ref)
-			stillActive := true
-			for i := 0; i < 50 && stillActive; i++ {
-				stillActive = activeBuild(t, shared.addr, string(ref))
-				if stillActive {
-					time.Sleep(200 * time.Millisecond)
-				}
-			}
-			require.False(t, stillActive, "build %s is still active on the daemon", ref)
+			waitNotActive(t, shared.addr, string(ref))
 		})
 	}
 }

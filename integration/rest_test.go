@@ -44,14 +44,14 @@ func buildWithReference(t *testing.T, d *daemon, noCache bool) {
 // that would otherwise show up in one binary's output and not the other's.
 func waitForTraces(t *testing.T, d *daemon) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		traces := referenceField(t, d, "{{if .Record.Trace}}yes{{else}}no{{end}}")
 		if !slices.Contains(traces, "no") {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("build records still without trace after 20s: %v", traces)
+			t.Fatalf("build records still without trace after 60s: %v", traces)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -88,14 +88,14 @@ func TestBuildTraceOnDaemon(t *testing.T) {
 func recordTraceSpans(t *testing.T, d *daemon, ref string) []traceSpan {
 	t.Helper()
 	format := `{{if eq .Record.Ref "` + ref + `"}}{{with .Record.Trace}}{{.Digest}}{{end}}{{end}}`
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	var dgst string
 	for dgst == "" {
 		res := run(referenceBin, runOptions{Args: []string{"--addr", d.addr, "debug", "histories", "--format", format}})
 		require.Equal(t, 0, res.ExitCode, res.Stderr)
 		dgst = strings.TrimSpace(res.Stdout)
 		if dgst == "" {
-			require.False(t, time.Now().After(deadline), "build record %s still without trace after 20s", ref)
+			require.False(t, time.Now().After(deadline), "build record %s still without trace after 60s", ref)
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
