@@ -120,9 +120,9 @@ func TestReachFailureReasons(t *testing.T) {
 			}
 			require.Contains(t, ours.Stderr, addr+": "+tc.reason)
 			require.Contains(t, ours.Stderr, "To fix it")
-			// --timeout is 5 seconds and the diagnosis adds at most one more;
-			// the rest is slack for a loaded machine, still well under the
-			// 20 seconds of gRPC's own handshake timeout.
+			// --timeout is 5 seconds and the diagnosis adds at most one more.
+			// The rest is slack for a loaded machine, still under the 20
+			// seconds of gRPC's default handshake timeout.
 			require.Less(t, took, 12*time.Second)
 		})
 	}
@@ -236,7 +236,7 @@ func TestReachWaitBoundedByTimeout(t *testing.T) {
 		}
 	}
 	requireSameFailure(t, ours, ref)
-	// Waiting --timeout per candidate would take 8 seconds; the 3 seconds
+	// Waiting --timeout per candidate would take 8 seconds. The 3 seconds
 	// over 4 are slack for process start on a loaded machine.
 	require.Less(t, took, 7*time.Second, "--timeout 4 must bound the whole wait")
 	require.Contains(t, ours.Stderr, "unix://"+defaultSocket+": not found")

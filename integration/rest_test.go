@@ -378,8 +378,8 @@ func TestDebugMonitorSameEvents(t *testing.T) {
 
 // runMonitor runs bin with args, a command that prints events until it is
 // stopped. It stops the command once it has printed whole lines and then
-// stayed quiet for two seconds, or when limit passes, whichever comes first;
-// a command stopped so reports exit code -1, as run does on its timeout.
+// stayed quiet for two seconds, or when limit passes, whichever comes first.
+// A stopped command gets exit code -1, as run gives on its timeout.
 func runMonitor(t *testing.T, bin string, args []string, limit time.Duration) result {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
