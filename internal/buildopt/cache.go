@@ -8,7 +8,6 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/sirupsen/logrus"
-	"github.com/tonistiigi/go-csvvalue"
 )
 
 // ParseExportCache parses the --export-cache values. A value without
@@ -74,27 +73,14 @@ func ParseImportCache(values []string, lookupEnv func(string) (string, bool)) ([
 // parseCacheCSV parses one type=TYPE,KEY=VALUE... value. Keys are case
 // insensitive. flag names the flag in the error for a missing type.
 func parseCacheCSV(value, flag string) (client.CacheOptionsEntry, error) {
-	entry := client.CacheOptionsEntry{Attrs: map[string]string{}}
-	fields, err := csvvalue.Fields(value, nil)
+	typ, attrs, err := parseTypedCSV(value)
 	if err != nil {
-		return entry, err
+		return client.CacheOptionsEntry{Attrs: map[string]string{}}, err
 	}
-	for _, field := range fields {
-		key, v, ok := strings.Cut(field, "=")
-		if !ok {
-			return entry, invalidValueError(field, value)
-		}
-		key = strings.ToLower(key)
-		if key == "type" {
-			entry.Type = v
-			continue
-		}
-		entry.Attrs[key] = v
+	if typ == "" {
+		return client.CacheOptionsEntry{Attrs: attrs}, fmt.Errorf("%s requires type=<type>", flag)
 	}
-	if entry.Type == "" {
-		return entry, fmt.Errorf("%s requires type=<type>", flag)
-	}
-	return entry, nil
+	return client.CacheOptionsEntry{Type: typ, Attrs: attrs}, nil
 }
 
 // addGitHubEnv fills the url, url_v2 and token attributes of a gha cache

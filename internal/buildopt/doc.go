@@ -11,6 +11,8 @@ package buildopt
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tonistiigi/go-csvvalue"
 )
 
 // keyValueMap splits each value at its first "=" into a map entry. A later
@@ -35,4 +37,29 @@ func invalidValueError(field, value string) error {
 		return fmt.Errorf("invalid value %q in %q", field, value)
 	}
 	return fmt.Errorf("invalid value %s", field)
+}
+
+// parseTypedCSV splits a "type=TYPE,KEY=VALUE,..." flag value, as --output
+// and the cache flags take it, into the type and the other attributes.
+// Keys are case insensitive. A missing type is returned as "", for the caller
+// to reject with the flag's name.
+func parseTypedCSV(value string) (typ string, attrs map[string]string, err error) {
+	fields, err := csvvalue.Fields(value, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	attrs = map[string]string{}
+	for _, field := range fields {
+		key, v, ok := strings.Cut(field, "=")
+		if !ok {
+			return "", nil, invalidValueError(field, value)
+		}
+		key = strings.ToLower(key)
+		if key == "type" {
+			typ = v
+			continue
+		}
+		attrs[key] = v
+	}
+	return typ, attrs, nil
 }

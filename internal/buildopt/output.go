@@ -7,11 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/filesync"
-	"github.com/tonistiigi/go-csvvalue"
 )
 
 // Stdout is the destination of a tarball exporter whose --output value has
@@ -42,23 +40,11 @@ func ParseOutput(values []string, stdout Stdout) ([]client.ExportEntry, error) {
 }
 
 func parseOutputCSV(value string, stdout Stdout) (client.ExportEntry, error) {
-	entry := client.ExportEntry{Attrs: map[string]string{}}
-	fields, err := csvvalue.Fields(value, nil)
+	typ, attrs, err := parseTypedCSV(value)
 	if err != nil {
-		return entry, err
+		return client.ExportEntry{Attrs: map[string]string{}}, err
 	}
-	for _, field := range fields {
-		key, v, ok := strings.Cut(field, "=")
-		if !ok {
-			return entry, invalidValueError(field, value)
-		}
-		key = strings.ToLower(key)
-		if key == "type" {
-			entry.Type = v
-			continue
-		}
-		entry.Attrs[key] = v
-	}
+	entry := client.ExportEntry{Type: typ, Attrs: attrs}
 
 	if entry.Type == "" {
 		return entry, errors.New("--output requires type=<type>")
