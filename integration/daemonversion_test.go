@@ -125,8 +125,8 @@ func TestCompareVersions(t *testing.T) {
 // oldDaemonConformance runs the conformance corpus against an older daemon.
 // Its expected outputs were recorded against the pinned version, and some
 // daemon-side texts changed since (media types, error prefixes, worker
-// fields), so the reference's output on this daemon is the expectation:
-// each case runs with the reference, then with ours, and ours must print the
+// fields). So the reference's output on this daemon is the expectation. Each
+// case runs with the reference, then with ours, and ours must print the
 // same bytes. A case whose script fails with the reference fails the test.
 func oldDaemonConformance(t *testing.T, corpus string, cases []string) {
 	refResults := t.TempDir()

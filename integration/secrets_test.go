@@ -158,8 +158,8 @@ func (r *authRegistry) authorizations() []string {
 	return append([]string(nil), r.auth...)
 }
 
-// TestRegistryCredentialsNotLogged pulls from a loopback registry that asks
-// for credentials, with a Docker config that has them and a
+// TestRegistryCredentialsNotLogged pulls from a loopback registry that
+// requires credentials, with a Docker config that has them and a
 // --registry-auth-tlscontext entry, and checks that --debug prints neither
 // the password, its base64 form nor the TLS key path, in ours and the
 // reference alike.

@@ -40,8 +40,8 @@ func (s traceSpan) serviceName() string {
 // daemon, its command span among them, end up in the build record's trace.
 // buildkitd v0.34.2 adds to the record the spans of the build's trace that
 // reach it until three seconds after the build ends (recordBuildHistory in
-// solver/llbsolver/history.go), and buildctl sends its buffered spans when
-// it exits, so they arrive only if its connection is still open then.
+// solver/llbsolver/history.go). buildctl sends its buffered spans when it
+// exits, so they arrive only if its connection is still open then.
 func TestBuildTraceOnDaemon(t *testing.T) {
 	requireDaemon(t)
 	dir := writeContext(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n"})

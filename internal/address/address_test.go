@@ -274,7 +274,7 @@ func TestNewPlanSource(t *testing.T) {
 
 func TestPoll(t *testing.T) {
 	const interval = 50 * time.Millisecond
-	// responded stands in wantReasons for an address that responded.
+	// responded marks, in wantReasons, an address that responded.
 	const responded Reason = -1
 	addrs := []string{"a", "b"}
 	cases := []struct {
